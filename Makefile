@@ -1,0 +1,40 @@
+# My Page: `make run` serves the portal, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test test-fast bench e2e-deps clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+instance/.seeded: | $(STAMP)
+	@mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@touch instance/.seeded
+
+run: setup
+	$(FLASK) db upgrade
+	@$(MAKE) --no-print-directory instance/.seeded
+	@$(BIN)/python scripts/start_localstripe.py || true
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -x -q -m "not e2e" $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m pytest tests/perf -s -q -p no:cacheprovider --override-ini addopts= $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/portal.db instance/.seeded

@@ -1,0 +1,95 @@
+"""My Page (マイページ): the member portal of a mutual-aid co-operative."""
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from portal.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Feature packages, each with views.bp. Order matters only for the menu.
+FEATURES = ("auth", "mypage", "contracts", "profile", "procedures", "certificates", "enrollment",
+            "shop", "voices", "staff", "tips", "dev")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import gateways, security
+    from portal.extensions import csrf, db, limiter, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # server-side sessions do this job
+    limiter.init_app(app)
+    gateways.init_app(app)
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal import core_views
+
+    app.register_blueprint(core_views.bp)
+    for feature in FEATURES:
+        if feature == "dev" and app.config["PORTAL_ENV"] == "production":
+            continue
+        module = importlib.import_module(f"portal.{feature}.views")
+        app.register_blueprint(module.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from portal.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from portal.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)
+
+
+class _RedactingFilter(logging.Filter):
+    """Last line of defence: digits runs that look like phones or codes are cut."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from portal.logredact import redact
+
+        record.msg = redact(str(record.msg))
+        if record.args:
+            record.args = tuple(redact(str(a)) if isinstance(a, str) else a for a in record.args) \
+                if isinstance(record.args, tuple) else record.args
+        return True
+
+
+def configure_logging(app: Flask) -> None:
+    for handler in logging.getLogger().handlers + app.logger.handlers:
+        handler.addFilter(_RedactingFilter())
+    logging.getLogger("werkzeug").addFilter(_RedactingFilter())

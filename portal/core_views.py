@@ -1,0 +1,38 @@
+"""Endpoints that belong to no feature: the front page, health, text size."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from portal.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/", endpoint="index")
+def index():
+    if current_user.is_authenticated and current_user.get_id().startswith("member:"):
+        return redirect(url_for("mypage.home"))
+    return render_template("index.html")
+
+
+@bp.get("/healthz", endpoint="healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.post("/text-size", endpoint="text_size")
+def text_size():
+    size = "large" if request.form.get("size") == "large" else "normal"
+    target = request.form.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    response.set_cookie("textsize", size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=request.is_secure)
+    return response

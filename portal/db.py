@@ -1,0 +1,131 @@
+"""Engine and session wiring, and the declarative Base.
+
+One SQLAlchemy session per request (or CLI command), created on first use and
+closed at teardown. Services only flush; the caller commits once with
+`db.commit()`, which then runs the callbacks registered with `after_commit`
+(used to deliver queued notices only once their procedure is safely stored).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, g, has_app_context
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC instants on every database (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use portal.clock")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            options["poolclass"] = StaticPool
+        options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    options.update(kwargs)
+    engine = create_engine(url, **options)
+    if engine.dialect.name == "sqlite":
+        _sqlite_pragmas(engine)
+    return engine
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINTs; let SQLAlchemy
+        # emit BEGIN itself (the documented recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.session_factory: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        app.extensions["portal_db"] = self
+        app.teardown_appcontext(self._teardown)
+
+    def bind(self, factory: sessionmaker[Session]) -> None:
+        """Tests point the app at a connection held inside an outer transaction."""
+        self.session_factory = factory
+
+    @property
+    def session(self) -> Session:
+        if not has_app_context():
+            raise RuntimeError("db.session needs an application context")
+        if "db_session" not in g:
+            assert self.session_factory is not None, "Database.init_app was not called"
+            g.db_session = self.session_factory()
+        return g.db_session
+
+    def commit(self) -> None:
+        """Commit the request's unit of work, then run its after-commit callbacks."""
+        session = self.session
+        session.commit()
+        callbacks: list[Callable[[], None]] = session.info.pop("after_commit", [])
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.session.info.setdefault("after_commit", []).append(callback)
+
+    def _teardown(self, _exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.info.pop("after_commit", None)
+            session.close()
+
+
+def sql_in(values: tuple[str, ...]) -> str:
+    """The SQL list for an enumeration check constraint: ('a', 'b')."""
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"

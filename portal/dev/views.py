@@ -1,0 +1,30 @@
+"""/dev/outbox: what the outbox backends 'sent'. Registered only outside production."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.messaging.models import DevOutboxEntry
+
+bp = Blueprint("dev", __name__)
+
+
+def _entries(limit: int = 200) -> list[DevOutboxEntry]:
+    if current_app.config["PORTAL_ENV"] not in ("development", "test"):
+        abort(404)
+    return list(db.session.scalars(select(DevOutboxEntry).order_by(DevOutboxEntry.id.desc()).limit(limit)))
+
+
+@bp.get("/dev/outbox", endpoint="outbox")
+def outbox():
+    return render_template("dev/outbox.html", entries=_entries())
+
+
+@bp.get("/dev/outbox.json", endpoint="outbox_json")
+def outbox_json():
+    return [
+        {"to": e.recipient, "channel": e.channel, "subject": e.subject, "body": e.body,
+         "created_at": e.created_at.isoformat()}
+        for e in _entries()
+    ]

@@ -1,0 +1,98 @@
+"""Queue a notice with its procedure; deliver after commit; retry later.
+
+A notice is an OutboxMessage row added in the procedure's own transaction, so
+the procedure and its notice are stored together or not at all. Delivery runs
+after the commit (db.after_commit) and again from `flask deliver-outbox`, which
+claims rows with FOR UPDATE SKIP LOCKED on PostgreSQL so several servers can
+run it from cron at once without sending anything twice.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.clock import utcnow
+from portal.gateways import GatewayError, mail_gateway, sms_gateway
+from portal.members.models import Member
+from portal.messaging.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+def to_e164(national: str) -> str:
+    return "+81" + national[1:]
+
+
+def preferred_channel(member: Member, topic: str = "procedure") -> str | None:
+    """The member's chosen channel for this kind of notice (profile settings)."""
+    try:
+        from portal.profile.services import notice_channel
+    except ImportError:  # profile feature absent: SMS to a mobile, else mail
+        notice_channel = None
+    if notice_channel is not None:
+        return notice_channel(member, topic)
+    return "sms" if member.phone[:3] in ("060", "070", "080", "090") else ("mail" if member.email else None)
+
+
+def queue_notice(session: Session, member: Member, subject: str, body: str, *,
+                 topic: str = "procedure", channel: str | None = None) -> OutboxMessage | None:
+    """Add a notice to the member's chosen channel; None when they chose no notice."""
+    channel = channel or preferred_channel(member, topic)
+    if channel is None:
+        return None
+    if channel == "mail":
+        if not member.email:
+            channel = "sms"
+        recipient = member.email or to_e164(member.phone)
+    else:
+        recipient = to_e164(member.phone)
+    message = OutboxMessage(member_id=member.id, channel=channel, recipient=recipient,
+                            subject=subject, body=body)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def send_now(message: OutboxMessage) -> None:
+    if message.channel == "mail":
+        mail_gateway().send_mail(message.recipient, message.subject or "", message.body)
+    elif message.channel == "voice":
+        sms_gateway().send_voice(message.recipient, message.body)
+    else:
+        text = f"{message.subject}\n{message.body}" if message.subject else message.body
+        sms_gateway().send_sms(message.recipient, text)
+
+
+def deliver_pending(session: Session, limit: int = 100) -> tuple[int, int]:
+    """Send due queued messages; returns (sent, failed). Commits per message."""
+    sent = failed = 0
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    for message in session.scalars(query).all():
+        message.attempts += 1
+        try:
+            send_now(message)
+        except GatewayError as exc:
+            failed += 1
+            message.last_error = str(exc)[:300]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = "failed"
+            else:  # back off: 1, 2, 4 … minutes
+                message.next_attempt_at = utcnow() + timedelta(minutes=2 ** (message.attempts - 1))
+            log.warning("outbox message %s not delivered (attempt %s)", message.id, message.attempts)
+        else:
+            sent += 1
+            message.status = "sent"
+            message.sent_at = utcnow()
+    session.commit()
+    return sent, failed

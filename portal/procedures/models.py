@@ -1,0 +1,104 @@
+"""Procedures (手続き): everything a member starts, with a visible status."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import utcnow
+from portal.db import Base, UTCDateTime, sql_in
+
+PROCEDURE_KINDS = (
+    "address_change", "phone_change", "email_change", "bank_account_change",
+    "certificate_mail", "certificate_pdf", "enrollment", "shop_order", "subscription",
+    "notification_settings",
+)
+KIND_LABELS = {
+    "address_change": "住所変更",
+    "phone_change": "電話番号変更",
+    "email_change": "メールアドレス変更",
+    "bank_account_change": "振替口座変更",
+    "certificate_mail": "共済掛金証明書の再発行（郵送）",
+    "certificate_pdf": "共済掛金証明書の再発行（PDF）",
+    "enrollment": "こくみん共済 加入申込",
+    "shop_order": "健康チェックキットのご注文",
+    "subscription": "健康チェッカー定期コース",
+    "notification_settings": "お知らせ方法の変更",
+}
+# Status codes are stored; members see the Japanese label.
+STATUS_LABELS = {
+    "received": "受付済",
+    "reviewing": "確認中",
+    "under_review": "審査中",
+    "completed": "完了",
+    "approved": "成立",
+    "declined": "不成立",
+    "awaiting_payment": "支払待ち",
+    "paid": "支払済",
+    "shipped": "発送済",
+    "cancelled": "取消",
+    "failed": "失敗",
+    "active": "継続中",
+}
+STATUSES = tuple(STATUS_LABELS)
+OPEN_STATUSES = ("received", "reviewing", "under_review", "awaiting_payment", "paid", "active")
+
+
+class ProcedureRequest(Base):
+    __tablename__ = "procedure_requests"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {sql_in(PROCEDURE_KINDS)}", name="kind"),
+        CheckConstraint(f"status IN {sql_in(STATUSES)}", name="status"),
+        Index("ix_procedure_requests_member_created", "member_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_no: Mapped[str] = mapped_column(String(16), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    summary: Mapped[str] = mapped_column(String(300))
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    # A form's one-time token: a double click or a resent form finds the first row.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Staff acting for the member, when it was them who started it.
+    made_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    detail: Mapped[str | None] = mapped_column(Text)  # JSON the owning feature reads; masked
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    events: Mapped[list[ProcedureEvent]] = relationship(
+        back_populates="request", order_by="ProcedureEvent.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ProcedureEvent(Base):
+    __tablename__ = "procedure_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("procedure_requests.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(500))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[ProcedureRequest] = relationship(back_populates="events")
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]

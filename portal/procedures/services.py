@@ -1,0 +1,96 @@
+"""Procedures: create one (idempotently), move its status, list a member's.
+
+Every status change writes a ProcedureEvent and queues a notice to the member in
+the same transaction.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.clock import now_tokyo, utcnow
+from portal.members.models import Member
+from portal.messaging.services import queue_notice
+from portal.procedures.models import STATUS_LABELS, ProcedureEvent, ProcedureRequest
+
+
+class ProcedureError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def new_receipt_no() -> str:
+    """e.g. R2611-7KQ3ZP: month of receipt, then random, unguessable characters."""
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return f"R{now_tokyo():%y%m}-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def find_by_key(session: Session, idempotency_key: str | None) -> ProcedureRequest | None:
+    if not idempotency_key:
+        return None
+    return session.scalar(select(ProcedureRequest).where(ProcedureRequest.idempotency_key == idempotency_key))
+
+
+def start(session: Session, member: Member, kind: str, summary: str, *,
+          status: str = "received", effective_date: date | None = None,
+          detail: dict[str, Any] | None = None, idempotency_key: str | None = None,
+          staff_id: int | None = None, notify: bool = True) -> ProcedureRequest:
+    """Create the procedure and its acknowledgement notice.
+
+    A repeated idempotency key (double click, resent form) returns the first
+    procedure instead of creating a second one.
+    """
+    existing = find_by_key(session, idempotency_key)
+    if existing is not None:
+        if existing.member_id != member.id:
+            raise ProcedureError("この申込はすでに処理されています。")
+        return existing
+    request = ProcedureRequest(
+        receipt_no=new_receipt_no(), member_id=member.id, kind=kind, status=status,
+        summary=summary, effective_date=effective_date, idempotency_key=idempotency_key,
+        made_by_staff_id=staff_id,
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
+    )
+    request.events.append(ProcedureEvent(status=status, note="受け付けました"))
+    session.add(request)
+    session.flush()
+    if notify:
+        queue_notice(session, member, f"【受付】{request.kind_label}",
+                     f"{member.name}様 {request.kind_label}を受け付けました。受付番号 {request.receipt_no}。"
+                     "状況はマイページの「手続き状況」でご確認いただけます。")
+    return request
+
+
+def change_status(session: Session, request: ProcedureRequest, status: str, note: str | None = None,
+                  *, notify: bool = True) -> ProcedureRequest:
+    if status not in STATUS_LABELS:
+        raise ProcedureError(f"unknown status {status}")
+    request.status = status
+    request.updated_at = utcnow()
+    request.events.append(ProcedureEvent(status=status, note=note))
+    session.flush()
+    if notify:
+        member = session.get(Member, request.member_id)
+        assert member is not None
+        text = f"{member.name}様 {request.kind_label}（受付番号 {request.receipt_no}）の状況が「{STATUS_LABELS[status]}」になりました。"
+        if note:
+            text += f" {note}"
+        queue_notice(session, member, f"【状況】{request.kind_label}", text)
+    return request
+
+
+def for_member(session: Session, member_id: int) -> list[ProcedureRequest]:
+    return list(session.scalars(
+        select(ProcedureRequest).where(ProcedureRequest.member_id == member_id)
+        .order_by(ProcedureRequest.created_at.desc(), ProcedureRequest.id.desc())
+    ))
+
+
+def detail_of(request: ProcedureRequest) -> dict[str, Any]:
+    return json.loads(request.detail) if request.detail else {}

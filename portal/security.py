@@ -1,0 +1,107 @@
+"""Cross-cutting request rules: sign-in required by default, session expiry,
+security headers, request ids.
+
+Every endpoint needs a signed-in member unless it is on PUBLIC_ENDPOINTS, or a
+staff user if it belongs to the staff blueprint (which checks roles itself).
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, flash, g, redirect, request, session, url_for
+from flask_login import current_user
+
+from portal.auth import sessions
+from portal.clock import utcnow
+from portal.extensions import db, login_manager
+
+PUBLIC_ENDPOINTS = {
+    "static", "core.healthz", "core.index", "core.text_size",
+    "auth.login", "auth.logout", "auth.signup", "auth.signup_code", "auth.signup_credentials",
+    "auth.login_code", "auth.password_reset", "auth.password_reset_code", "auth.password_reset_new",
+    "auth.resend_code", "auth.switch_channel",
+    "staff.login", "staff.login_totp",
+    "tips.index", "tips.show",
+    "voices.new", "voices.thanks",
+    "shop.index", "shop.show", "shop.webhook",
+    "dev.outbox", "dev.outbox_json",
+    "profile.email_confirm",
+}
+
+
+def is_public(endpoint: str | None) -> bool:
+    return endpoint is None or endpoint in PUBLIC_ENDPOINTS
+
+
+def init_app(app: Flask) -> None:
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        row = sessions.current()
+        if row is None:
+            return None
+        kind, _, raw_id = user_id.partition(":")
+        if kind == "member" and row.member_id == int(raw_id):
+            from portal.members.models import Member
+            return db.session.get(Member, row.member_id)
+        if kind == "staff" and row.staff_id == int(raw_id):
+            from portal.staff.models import StaffUser
+            return db.session.get(StaffUser, row.staff_id)
+        return None
+
+    @app.before_request
+    def assign_request_id() -> None:
+        g.request_id = secrets.token_hex(8)
+
+    @app.before_request
+    def enforce_session() -> None:
+        row = sessions.current()
+        if row is None:
+            return
+        now = utcnow()
+        reason = sessions.expiry_reason(row, now)
+        if reason is not None:
+            sessions.end_current(reason if reason != "ended" else "replayed")
+            db.commit()
+            if reason in ("idle", "absolute"):
+                flash("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。", "info")
+            return
+        sessions.touch(row, now)
+        if db.session.dirty:
+            db.commit()
+
+    @app.before_request
+    def require_login():
+        endpoint = request.endpoint
+        if is_public(endpoint):
+            return None
+        if endpoint and (endpoint.startswith("staff.") or endpoint.startswith("staff_")):
+            if current_user.is_authenticated and current_user.get_id().startswith("staff:"):
+                return None
+            return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
+        if current_user.is_authenticated and current_user.get_id().startswith("member:"):
+            return None
+        if current_user.is_authenticated and getattr(g, "acting_member_id", None):
+            return None  # staff acting as a member (staff feature sets this)
+        if request.method == "GET":
+            session["next"] = request.full_path.rstrip("?")
+        return redirect(url_for("auth.login"))
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' http://127.0.0.1:8420 https://js.stripe.com; "
+            "style-src 'self'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:8420 https://api.stripe.com; "
+            "frame-src 'self' http://127.0.0.1:8420 https://js.stripe.com; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["PORTAL_ENV"] != "development":
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if not is_public(request.endpoint) or current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,245 @@
+"""Demo data (`seed-demo`, idempotent) and bulk data for benchmarks (`seed-bulk`)."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from portal.auth.passwords import hash_password
+from portal.clock import today, utcnow
+from portal.contracts.catalogue import MONTHLY_PREMIUM_YEN, PRODUCTS, coverage_rows, sumairu_premiums
+from portal.contracts.models import Contract, Coverage, PremiumChange, PremiumPayment, Product
+from portal.members.models import DebitAccount, InsuredPerson, Member
+from portal.staff.models import StaffUser
+from portal.staff.services import create_staff
+
+DEMO_PASSWORD = "Demo-pass-2026"
+STAFF_PASSWORD = "Staff-pass-2026"
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+DEMO_STAFF = (("support@example.jp", "support", "佐々木（サポート）"), ("cs@example.jp", "cs", "高橋（CS推進）"),
+              ("marketing@example.jp", "marketing", "伊藤（マーケティング）"), ("admin@example.jp", "admin", "小林（管理者）"))
+
+
+def ensure_products(session: Session) -> dict[str, Product]:
+    existing = {p.code: p for p in session.scalars(select(Product))}
+    for spec in PRODUCTS:
+        if spec.code not in existing:
+            product = Product(code=spec.code, name=spec.name, kind=spec.kind,
+                              deduction_category=spec.deduction_category, deduction_system=spec.deduction_system,
+                              premium_period=spec.premium_period, min_entry_age=spec.min_entry_age,
+                              max_entry_age=spec.max_entry_age, max_cover_age=spec.max_cover_age,
+                              description=spec.description)
+            session.add(product)
+            existing[spec.code] = product
+    session.flush()
+    return existing
+
+
+def _month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def _add_months(d: date, months: int) -> date:
+    index = d.year * 12 + d.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def add_contract(session: Session, member: Member, product: Product, insured: InsuredPerson, contract_no: str,
+                 start: date, premium_yen: int, *, units: int = 2, deductible_yen: int | None = None,
+                 debit: DebitAccount | None = None, status: str = "in_force", end_date: date | None = None,
+                 coverage_kwargs: dict | None = None, **extra) -> Contract:
+    contract = Contract(
+        contract_no=contract_no, member_id=member.id, product_id=product.id, insured_person_id=insured.id,
+        units=units, start_date=start, end_date=end_date, status=status, premium_yen=premium_yen,
+        deductible_premium_yen=premium_yen if deductible_yen is None else deductible_yen,
+        premium_period=product.premium_period, payment_method="debit" if debit else "transfer",
+        debit_account_id=debit.id if debit else None, certificate_status="shipped",
+        certificate_shipped_on=start - timedelta(days=10), **extra,
+    )
+    contract.coverages = [Coverage(kind=k, amount_yen=a, is_unlimited=u, age_from=lo, age_to=hi)
+                          for k, a, u, lo, hi in coverage_rows(product.code, **(coverage_kwargs or {}))]
+    session.add(contract)
+    session.flush()
+    return contract
+
+
+def add_payments(session: Session, contract: Contract, months: int = 12) -> None:
+    """The last `months` monthly debits (27th), or yearly debits in the start month."""
+    day = today()
+    last = _month_start(day) if day.day >= 27 else _add_months(_month_start(day), -1)
+    if contract.premium_period == "monthly":
+        periods = [_add_months(last, -i) for i in range(months)]
+    else:
+        periods = [p for p in (_add_months(last, -i) for i in range(months)) if p.month == contract.start_date.month]
+    for period in periods:
+        if period < _month_start(contract.start_date):
+            continue
+        session.add(PremiumPayment(contract_id=contract.id, period=period, amount_yen=contract.premium_yen,
+                                   deductible_yen=contract.deductible_premium_yen,
+                                   paid_on=period.replace(day=27), status="paid"))
+    session.flush()
+
+
+def seed_demo(session: Session) -> bool:
+    """Create the demo household, the signup demo member and the demo staff. False if present."""
+    products = ensure_products(session)
+    created = False
+    if not session.scalar(select(func.count()).select_from(StaffUser)):
+        for email, role, name in DEMO_STAFF:
+            create_staff(session, email, [role], STAFF_PASSWORD, name=name, totp_secret=STAFF_TOTP_SECRET)
+        created = True
+    if session.scalar(select(Member).where(Member.member_no == "1000000001")) is not None:
+        session.flush()
+        return created
+
+    taro = Member(member_no="1000000001", name="山田 太郎", name_kana="ヤマダ タロウ", birth_date=date(1966, 12, 15),
+                  sex="male", postal_code="1510053", prefecture="東京都", city="渋谷区", street="代々木1-2-3",
+                  building=None, phone="09012340001", email="demo@example.jp", login_id="demo",
+                  password_hash=hash_password(DEMO_PASSWORD), status="active", shares=10, registered_at=utcnow())
+    session.add(taro)
+    session.flush()
+    self_ = InsuredPerson(member_id=taro.id, relation="self", name="山田 太郎", name_kana="ヤマダ タロウ",
+                          birth_date=taro.birth_date, sex="male")
+    hanako = InsuredPerson(member_id=taro.id, relation="spouse", name="山田 花子", name_kana="ヤマダ ハナコ",
+                           birth_date=date(1970, 4, 2), sex="female")
+    ichiro = InsuredPerson(member_id=taro.id, relation="child", name="山田 一郎", name_kana="ヤマダ イチロウ",
+                           birth_date=date(2012, 5, 5), sex="male")
+    sakura = InsuredPerson(member_id=taro.id, relation="child", name="山田 さくら", name_kana="ヤマダ サクラ",
+                           birth_date=date(2015, 8, 20), sex="female")
+    session.add_all([self_, hanako, ichiro, sakura])
+    debit = DebitAccount(member_id=taro.id, bank_code="0001", bank_name="みずほ銀行", branch_code="001",
+                         branch_name="東京営業部", account_type=1, account_number="1234567", holder_name="ﾔﾏﾀﾞ ﾀﾛｳ")
+    session.add(debit)
+    session.flush()
+
+    sogo = add_contract(session, taro, products["KOKUMIN_SOGO"], self_, "100000000101", date(2010, 4, 1),
+                        MONTHLY_PREMIUM_YEN["KOKUMIN_SOGO"], debit=debit)
+    sogo.premium_changes = [
+        PremiumChange(effective_from=date(2010, 4, 1), premium_yen=1_600, reason="ご加入"),
+        PremiumChange(effective_from=date(2023, 4, 1), premium_yen=1_800,
+                      reason="制度改定（保障内容の見直しと共済掛金の改定）"),
+    ]
+    iryo = add_contract(session, taro, products["KOKUMIN_IRYO"], hanako, "100000000102", date(2018, 7, 1),
+                        MONTHLY_PREMIUM_YEN["KOKUMIN_IRYO"], debit=debit)
+    iryo.premium_changes = [PremiumChange(effective_from=date(2018, 7, 1), premium_yen=2_300, reason="ご加入")]
+    kodomo1 = add_contract(session, taro, products["KOKUMIN_KODOMO"], ichiro, "100000000103", date(2012, 7, 1),
+                           MONTHLY_PREMIUM_YEN["KOKUMIN_KODOMO"], units=1, debit=debit)
+    kodomo2 = add_contract(session, taro, products["KOKUMIN_KODOMO"], sakura, "100000000104", date(2015, 10, 1),
+                           MONTHLY_PREMIUM_YEN["KOKUMIN_KODOMO"], units=1, debit=debit)
+    total, earthquake = sumairu_premiums("wooden", 300)
+    sumairu = add_contract(session, taro, products["SUMAIRU"], self_, "100000000105", date(2016, 9, 1), total,
+                           units=300, deductible_yen=earthquake, debit=debit,
+                           coverage_kwargs={"building_units": 200, "goods_units": 100},
+                           property_postal_code="1510053", property_address="東京都渋谷区代々木1-2-3",
+                           property_structure="wooden")
+    mycar = add_contract(session, taro, products["MYCAR"], self_, "100000000106", date(2021, 3, 1), 60_000,
+                         units=1, deductible_yen=0, debit=debit)
+    nenkin = add_contract(session, taro, products["NENKIN"], self_, "100000000107", date(2014, 6, 1), 10_000,
+                          units=1, debit=debit)
+    for contract in (sogo, iryo, kodomo1, kodomo2, sumairu, mycar, nenkin):
+        if not contract.premium_changes:
+            contract.premium_changes = [PremiumChange(effective_from=contract.start_date,
+                                                      premium_yen=contract.premium_yen, reason="ご加入")]
+        add_payments(session, contract)
+
+    jiro = Member(member_no="1000000002", name="佐藤 次郎", name_kana="サトウ ジロウ", birth_date=date(1975, 10, 10),
+                  sex="male", postal_code="5300001", prefecture="大阪府", city="大阪市北区", street="梅田1-1-1",
+                  building="梅田ハイツ101", phone="09012340002", email=None, status="active", shares=10)
+    session.add(jiro)
+    session.flush()
+    jiro_self = InsuredPerson(member_id=jiro.id, relation="self", name="佐藤 次郎", name_kana="サトウ ジロウ",
+                              birth_date=jiro.birth_date, sex="male")
+    session.add(jiro_self)
+    session.flush()
+    jiro_contract = add_contract(session, jiro, products["KOKUMIN_IRYO"], jiro_self, "200000000201",
+                                 date(2019, 4, 1), MONTHLY_PREMIUM_YEN["KOKUMIN_IRYO"])
+    jiro_contract.premium_changes = [PremiumChange(effective_from=date(2019, 4, 1), premium_yen=2_300,
+                                                   reason="ご加入")]
+    add_payments(session, jiro_contract)
+    session.flush()
+    return True
+
+
+FAMILY_NAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
+FAMILY_KANA = ["サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ", "コバヤシ", "カトウ"]
+GIVEN = [("一郎", "イチロウ", "male"), ("花子", "ハナコ", "female"), ("健", "ケン", "male"), ("陽子", "ヨウコ", "female")]
+
+
+def seed_bulk(session: Session, count: int, *, batch: int = 5_000) -> int:
+    """Insert `count` members, each with one insured person and two contracts, fast.
+
+    Core multi-row inserts with ids assigned here: no ORM objects, no per-row round trips.
+    Password hashes are left empty (bulk members are not registered), except that
+    a benchmark can register one itself.
+    """
+    if count <= 0:
+        raise ValueError("--members must be a positive number")
+    products = ensure_products(session)
+    sogo, iryo = products["KOKUMIN_SOGO"], products["KOKUMIN_IRYO"]
+    sogo_rows = coverage_rows("KOKUMIN_SOGO")
+    iryo_rows = coverage_rows("KOKUMIN_IRYO")
+    rng = random.Random(count)
+    member_id = (session.scalar(select(func.max(Member.id))) or 0) + 1
+    insured_id = (session.scalar(select(func.max(InsuredPerson.id))) or 0) + 1
+    contract_id = (session.scalar(select(func.max(Contract.id))) or 0) + 1
+    coverage_id = (session.scalar(select(func.max(Coverage.id))) or 0) + 1
+    member_no = int(session.scalar(select(func.max(Member.member_no))) or "5000000000")
+    member_no = max(member_no, 5_000_000_000)
+    now = utcnow()
+    done = 0
+    while done < count:
+        size = min(batch, count - done)
+        members, insured, contracts, coverages = [], [], [], []
+        for _ in range(size):
+            member_no += 1
+            f = rng.randrange(len(FAMILY_NAMES))
+            given, given_kana, sex = GIVEN[rng.randrange(len(GIVEN))]
+            birth = date(1950 + rng.randrange(50), 1 + rng.randrange(12), 1 + rng.randrange(28))
+            members.append({"id": member_id, "member_no": str(member_no), "name": f"{FAMILY_NAMES[f]} {given}",
+                            "name_kana": f"{FAMILY_KANA[f]} {given_kana}", "birth_date": birth, "sex": sex,
+                            "postal_code": "1000001", "prefecture": "東京都", "city": "千代田区",
+                            "street": f"千代田{rng.randrange(1, 9)}-{rng.randrange(1, 30)}", "building": None,
+                            "phone": f"080{member_no % 100_000_000:08d}", "email": None, "login_id": None,
+                            "password_hash": None, "status": "active", "shares": 10, "registered_at": None,
+                            "created_at": now, "version": 1})
+            insured.append({"id": insured_id, "member_id": member_id, "relation": "self",
+                            "name": members[-1]["name"], "name_kana": members[-1]["name_kana"],
+                            "birth_date": birth, "sex": sex})
+            for product, rows, premium in ((sogo, sogo_rows, 1_800), (iryo, iryo_rows, 2_300)):
+                contracts.append({"id": contract_id, "contract_no": f"9{contract_id:011d}", "member_id": member_id,
+                                  "product_id": product.id, "insured_person_id": insured_id, "units": 2,
+                                  "start_date": date(2015, 4, 1), "end_date": None, "status": "in_force",
+                                  "premium_yen": premium, "deductible_premium_yen": premium,
+                                  "premium_period": "monthly", "payment_method": "transfer",
+                                  "debit_account_id": None, "property_postal_code": None, "property_address": None,
+                                  "property_structure": None, "certificate_status": "shipped",
+                                  "certificate_shipped_on": date(2015, 3, 20), "needs_rerating": False,
+                                  "created_at": now, "version": 1})
+                for kind, amount, unlimited, lo, hi in rows:
+                    coverages.append({"id": coverage_id, "contract_id": contract_id, "kind": kind,
+                                      "amount_yen": amount, "is_unlimited": unlimited, "age_from": lo, "age_to": hi})
+                    coverage_id += 1
+                contract_id += 1
+            member_id += 1
+            insured_id += 1
+        session.execute(insert(Member), members)
+        session.execute(insert(InsuredPerson), insured)
+        session.execute(insert(Contract), contracts)
+        session.execute(insert(Coverage), coverages)
+        session.commit()
+        done += size
+    _reset_sequences(session)
+    return done
+
+
+def _reset_sequences(session: Session) -> None:
+    """PostgreSQL serial sequences must move past the ids inserted explicitly."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+    for table in ("members", "insured_persons", "contracts", "coverages"):
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                             f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+    session.commit()

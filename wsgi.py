@@ -1,0 +1,4 @@
+"""`app` for gunicorn and `flask --app wsgi`."""
+from portal import create_app
+
+app = create_app()
