@@ -233,3 +233,47 @@ def member_client(client, auth, make_member):
     assert response.status_code == 302, response.text
     client.member = member
     return client
+
+
+@pytest.fixture
+def make_staff(db_session: Session) -> Callable[..., Any]:
+    from portal.staff.services import create_staff
+
+    counter = iter(range(1, 10_000))
+
+    def factory(*roles: str, password: str = "Staff-pass-2026", totp_secret: str = "JBSWY3DPEHPK3PXP"):
+        n = next(counter)
+        staff = create_staff(db_session, f"staff{n}-{'-'.join(roles)}@example.jp", list(roles) or ["support"],
+                             password, name=f"職員{n}", totp_secret=totp_secret)
+        staff.password_plain = password  # type: ignore[attr-defined]
+        return staff
+
+    return factory
+
+
+def sign_in_staff_directly(client, db_session: Session, staff) -> None:
+    """Open a staff session without the TOTP form (the staff console tests that form)."""
+    import hashlib
+    import secrets as _secrets
+
+    from portal.auth.models import AuthSession
+    token = _secrets.token_urlsafe(32)
+    db_session.add(AuthSession(token_hash=hashlib.sha256(token.encode()).hexdigest(), staff_id=staff.id))
+    db_session.flush()
+    with client.session_transaction() as s:
+        s["sid"] = token
+        s["_user_id"] = staff.get_id()
+        s["_fresh"] = True
+
+
+@pytest.fixture
+def staff_client(app, db_session, make_staff):
+    """staff_client("cs") → a new test client signed in as a staff user with that role."""
+    def factory(*roles: str):
+        client = app.test_client()
+        staff = make_staff(*roles)
+        sign_in_staff_directly(client, db_session, staff)
+        client.staff = staff
+        return client
+
+    return factory

@@ -280,7 +280,10 @@ def normalize_account_number(s: str | None) -> str:
 
 
 # Holder names: the bank character set.
-_HOLDER_ALLOWED = re.compile(r"[ｦｱ-ﾝﾞﾟA-Z0-9 ().\-/]")  # no small ｧ-ｯ, no ｰ
+_HOLDER_ALLOWED = re.compile(r"[ｦｱ-ﾝﾞﾟA-Z0-9 ().\-/]*")  # no small ｧ-ｯ, no ｰ
+# The same set before the width change: large full-width katakana (small ones
+# and ヰヱ have been replaced by then), ヴ, and the ASCII part.
+_HOLDER_ALLOWED_WIDE = re.compile(r"[ア-ンヴA-Z0-9 ().\-/]")
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _HOLDER_EXTRA = str.maketrans({
     "ヰ": "イ", "ヱ": "エ",  # no half-width forms
@@ -303,10 +306,12 @@ def normalize_holder_name(s: str | None, *, max_length: int = HOLDER_NAME_MAX_LE
     if not text:
         raise JpValueError("口座名義を入力してください")
     text = enlarge_small_kana(jaconv.hira2kata(text)).translate(_HOLDER_EXTRA).translate(_ASCII_UPPER)
-    text = jaconv.z2h(text, kana=True, ascii=False, digit=False)
-    for ch in text:
-        if not _HOLDER_ALLOWED.fullmatch(ch):
+    for ch in text:  # checked before narrowing, so the message names what was typed
+        if not _HOLDER_ALLOWED_WIDE.fullmatch(ch):
             raise JpValueError(f"口座名義に使えない文字「{ch}」が含まれています")
+    text = jaconv.z2h(text, kana=True, ascii=False, digit=False)
+    if not _HOLDER_ALLOWED.fullmatch(text):  # pragma: no cover - guards the tables above
+        raise JpValueError("口座名義に使えない文字が含まれています")
     if len(text) > max_length:
         raise JpValueError(f"口座名義は半角{max_length}文字以内で入力してください")
     return text

@@ -59,3 +59,9 @@ def test_full_width_member_number_signs_in(client, auth, make_member):
     member = make_member()
     full_width = member.member_no.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     assert auth.login(full_width, member.password_plain).status_code == 302
+
+
+def test_staff_client_fixture_signs_in_staff(staff_client):
+    client = staff_client("cs")
+    with client.session_transaction() as s:
+        assert s["_user_id"].startswith("staff:")

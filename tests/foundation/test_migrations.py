@@ -18,12 +18,13 @@ import pytest
 def empty_database(backend, tmp_path):
     if backend == "postgresql":
         from sqlalchemy import text
+        name = PG_URL.rsplit("/", 1)[1].split("?")[0] + "_migrations"
         admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
-            c.execute(text("DROP DATABASE IF EXISTS portal_migrations"))
-            c.execute(text("CREATE DATABASE portal_migrations"))
+            c.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            c.execute(text(f"CREATE DATABASE {name}"))
         admin.dispose()
-        url = PG_URL.rsplit("/", 1)[0] + "/portal_migrations"
+        url = PG_URL.rsplit("/", 1)[0] + "/" + name
     else:
         url = f"sqlite:///{tmp_path / 'migrations.db'}"
     yield url
