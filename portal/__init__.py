@@ -56,6 +56,9 @@ def register_blueprints(app: Flask) -> None:
             continue
         module = importlib.import_module(f"portal.{feature}.views")
         app.register_blueprint(module.bp)
+        # A feature's staff pages live in a second blueprint named staff_<feature>.
+        if hasattr(module, "staff_bp"):
+            app.register_blueprint(module.staff_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
