@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, g, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -84,28 +84,60 @@ def _sqlite_pragmas(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
+class _AppDatabase:
+    """One app's engine and session factory (several apps may live in one process)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.session_factory: sessionmaker[Session] = sessionmaker(bind=engine, expire_on_commit=False)
+
+
 class Database:
     def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self.session_factory: sessionmaker[Session] | None = None
+        self._last: _AppDatabase | None = None
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        app.extensions["portal_db"] = self
+        state = _AppDatabase(make_engine(app.config["DATABASE_URL"]))
+        app.extensions["portal_db"] = state
+        self._last = state
         app.teardown_appcontext(self._teardown)
 
-    def bind(self, factory: sessionmaker[Session]) -> None:
-        """Tests point the app at a connection held inside an outer transaction."""
-        self.session_factory = factory
+    def _state(self, app: Flask | None = None) -> _AppDatabase:
+        if app is not None:
+            return app.extensions["portal_db"]
+        if has_app_context():
+            return current_app.extensions["portal_db"]
+        assert self._last is not None, "Database.init_app was not called"
+        return self._last
+
+    def engine_for(self, app: Flask) -> Engine:
+        return self._state(app).engine
+
+    @property
+    def engine(self) -> Engine:
+        """The current app's engine (outside an app context: the most recently created app's)."""
+        return self._state().engine
+
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self._state().session_factory
+
+    def bind(self, factory: sessionmaker[Session], app: Flask | None = None) -> sessionmaker[Session]:
+        """Tests point an app at a connection held inside an outer transaction.
+
+        Returns the factory it replaces, so the caller can put it back.
+        """
+        state = self._state(app)
+        previous = state.session_factory
+        state.session_factory = factory
+        return previous
 
     @property
     def session(self) -> Session:
         if not has_app_context():
             raise RuntimeError("db.session needs an application context")
         if "db_session" not in g:
-            assert self.session_factory is not None, "Database.init_app was not called"
-            g.db_session = self.session_factory()
+            g.db_session = self._state().session_factory()
         return g.db_session
 
     def commit(self) -> None:

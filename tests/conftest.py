@@ -101,17 +101,16 @@ def app_config(backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 def app(app_config: dict[str, Any]):
     application = create_app(app_config)
     yield application
-    db.engine.dispose()
+    db.engine_for(application).dispose()
 
 
 @pytest.fixture
 def db_session(app) -> Iterator[Session]:
     """A session inside a transaction rolled back after the test; requests share it."""
-    connection = db.engine.connect()
+    connection = db.engine_for(app).connect()
     outer = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    original = db.session_factory
-    db.bind(factory)
+    original = db.bind(factory, app)
     session = factory()
     from portal.extensions import limiter
     limiter.reset()
@@ -119,9 +118,26 @@ def db_session(app) -> Iterator[Session]:
         yield session
     finally:
         session.close()
-        db.bind(original)
+        db.bind(original, app)
         outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def make_app(app_config, db_session):
+    """make_app(SMS_BACKEND="aws", ...) → another app on the same test transaction."""
+    created = []
+
+    def factory(**overrides: Any):
+        application = create_app({**app_config, **overrides})
+        db.bind(sessionmaker(bind=db_session.connection(), join_transaction_mode="create_savepoint",
+                             expire_on_commit=False), application)
+        created.append(application)
+        return application
+
+    yield factory
+    for application in created:
+        db.engine_for(application).dispose()
 
 
 @pytest.fixture

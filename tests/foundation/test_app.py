@@ -70,16 +70,16 @@ def test_405_page(client):
     assert "この操作はできません" in response.text
 
 
-def test_400_page_for_a_missing_csrf_token(app_config, db_session):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+def test_400_page_for_a_missing_csrf_token(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
     response = app.test_client().post("/login", data={"login_id": "x", "password": "y"})
     assert response.status_code == 400
     assert "有効期限が切れました" in response.text
 
 
-def test_403_401_429_500_pages(app_config, db_session):
+def test_403_401_429_500_pages(make_app):
     from flask import abort
-    app = create_app(app_config)
+    app = make_app()
 
     @app.get("/boom/<int:code>")
     def boom(code):
@@ -117,11 +117,12 @@ def test_no_store_on_member_pages(member_client):
     assert member_client.get("/mypage").headers["Cache-Control"] == "no-store"
 
 
-def test_session_cookie_flags(app_config, db_session, make_member):
-    app = create_app({**app_config, "SESSION_COOKIE_SECURE": True})
+def test_session_cookie_flags(make_app, make_member):
+    app = make_app(SESSION_COOKIE_SECURE=True)
     member = make_member()
     client = app.test_client()
     response = client.post("/login", data={"login_id": member.login_id, "password": member.password_plain})
+    assert response.status_code == 302 and response.headers["Location"] == "/mypage"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
 
