@@ -79,20 +79,9 @@ def register_commands(app: Flask) -> None:
     register(app)
 
 
-class _RedactingFilter(logging.Filter):
-    """Last line of defence: digits runs that look like phones or codes are cut."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from portal.logredact import redact
-
-        record.msg = redact(str(record.msg))
-        if record.args:
-            record.args = tuple(redact(str(a)) if isinstance(a, str) else a for a in record.args) \
-                if isinstance(record.args, tuple) else record.args
-        return True
-
-
 def configure_logging(app: Flask) -> None:
-    for handler in logging.getLogger().handlers + app.logger.handlers:
-        handler.addFilter(_RedactingFilter())
-    logging.getLogger("werkzeug").addFilter(_RedactingFilter())
+    """Every log record, whoever creates it, has phone numbers, codes and long
+    digit runs masked (SECURITY.md: logs never hold a code or a full number)."""
+    from portal.logredact import install_record_factory
+
+    install_record_factory()

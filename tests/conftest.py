@@ -48,6 +48,30 @@ def no_network() -> Iterator[None]:
     socket.socket.connect = _real_connect  # type: ignore[method-assign]
 
 
+ARTIFACTS = os.path.join(os.path.dirname(__file__), "artifacts")
+SUITE_LOG = os.path.join(ARTIFACTS, "suite.log")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def suite_log() -> Iterator[None]:
+    """Everything logged during the suite, for tests/zz_log_scan (no secrets in logs)."""
+    import logging
+
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    from portal.logredact import install_record_factory
+    install_record_factory()
+    handler = logging.FileHandler(SUITE_LOG, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    yield
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+    handler.close()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def fast_password_hashing() -> Iterator[None]:
     """Production cost is measured by tests/perf; the suite needs speed, not strength."""

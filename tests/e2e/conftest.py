@@ -1,0 +1,164 @@
+"""Browser suite: Debian's Chromium driven by Playwright against a real server.
+
+Every test runs at 390×844 (phone) and 1280×800. Screenshots of every page go to
+tests/artifacts/screenshots; axe-core runs on every page and fails the test on a
+serious or critical violation. Without Chromium the suite skips with a reason,
+unless PORTAL_E2E=required (CI), where it fails.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRED = os.environ.get("PORTAL_E2E") == "required"
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        if REQUIRED:
+            pytest.fail("PORTAL_E2E=required but no Chromium at /usr/bin/chromium (apt-get install chromium)")
+        pytest.skip("no Chromium found (apt-get install chromium fonts-noto-cjk to run the browser suite)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, chromium_path):
+    port = _free_port()
+    db_path = tmp_path_factory.mktemp("e2e") / "portal.db"
+    ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS.parent / "e2e-server.log", "wb")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("PORTAL_DATABASE_URL", "PORTAL_REDIS_URL", "PORTAL_SMS_BACKEND", "PORTAL_MAIL_BACKEND"):
+        env.pop(name, None)
+    process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "serve.py"), str(port), str(db_path)],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError("the e2e server exited; see e2e-server.log")
+            time.sleep(0.3)
+    else:
+        process.kill()
+        raise RuntimeError("the e2e server did not start in 60 s")
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """A page plus the checks every page gets: screenshot and axe."""
+
+    def __init__(self, page, base: str, name: str) -> None:
+        self.page = page
+        self.base = base
+        self.name = name
+        self.shots = 0
+
+    def goto(self, path: str):
+        response = self.page.goto(self.base + path)
+        self.check()
+        return response
+
+    def check(self, label: str | None = None) -> None:
+        self.page.wait_for_load_state("load")
+        self.screenshot(label)
+        self.assert_accessible()
+
+    def screenshot(self, label: str | None = None) -> Path:
+        self.shots += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", label or self.page.url.split("//", 1)[-1].split("/", 1)[-1] or "home")
+        path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{slug[:60]}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def assert_accessible(self) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        results = Axe().run(self.page)
+        bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+        assert not bad, f"axe on {self.page.url}: " + "; ".join(
+            f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']][:3]}" for v in bad)
+
+    def outbox(self) -> list[dict]:
+        with urllib.request.urlopen(self.base + "/dev/outbox.json", timeout=5) as response:
+            return json.loads(response.read())
+
+    def latest_code(self, to_suffix: str) -> str:
+        for message in self.outbox():
+            if message["to"].endswith(to_suffix):
+                match = re.search(r"(\d{6})", message["body"])
+                if match:
+                    return match.group(1)
+        raise AssertionError(f"no code sent to …{to_suffix}")
+
+    def login(self, login_id: str = "demo", password: str = "Demo-pass-2026") -> None:
+        self.goto("/login")
+        self.page.get_by_label("ログインID").fill(login_id)
+        self.page.get_by_label("パスワード").fill(password)
+        self.page.get_by_role("button", name="ログイン").click()
+        self.page.wait_for_load_state("load")
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def visit(request, browser, live_server):
+    context = browser.new_context(viewport=VIEWPORTS[request.param], locale="ja-JP",
+                                  timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    name = f"{request.node.originalname}-{request.param}"
+    yield Visit(page, live_server, name)
+    context.close()
+
+
+@pytest.fixture
+def large_text(visit):
+    """The same page with 文字サイズ 大 (axe must pass there too)."""
+    visit.page.context.add_cookies([{"name": "textsize", "value": "large", "url": visit.base}])
+    return visit
