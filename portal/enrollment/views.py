@@ -1,3 +1,181 @@
-from flask import Blueprint
+"""/enroll: one page per step, answers kept in the session, a back link on each.
+
+Steps: plan → declaration (告知) → important matters → payment → confirm.
+"""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+
+from portal import audit
+from portal.auth.current import current_member, refuse_while_acting
+from portal.enrollment import services
+from portal.enrollment.forms import ConfirmForm, DeclarationForm, DecisionForm, MattersForm, PaymentForm, PlanForm
+from portal.extensions import db
+from portal.procedures.models import ProcedureRequest
+from portal.staff.access import current_staff, staff_required
 
 bp = Blueprint("enrollment", __name__)
+staff_bp = Blueprint("staff_enrollment", __name__)
+
+STEPS = ("プラン", "告知", "重要事項", "お支払い", "確認")
+WIZARD = "enroll"
+
+
+def _state() -> dict:
+    return session.setdefault(WIZARD, {})
+
+
+def _save(**values) -> None:
+    state = dict(_state())
+    state.update(values)
+    session[WIZARD] = state
+
+
+def _option_or_restart(member):
+    try:
+        return services.find_option(db.session, member, _state().get("plan"))
+    except services.EnrollmentError as error:
+        flash(error.message, "error")
+        return None
+
+
+@bp.route("/enroll", methods=["GET", "POST"], endpoint="index")
+def plan():
+    member = current_member()
+    options = services.plan_options(db.session, member)
+    form = PlanForm(plan=_state().get("plan"))
+    form.plan.choices = [(o.key, o.key) for o in options if o.available]
+    if form.validate_on_submit():
+        _save(plan=form.plan.data, declared=False, confirmed=False, paid=False)
+        return redirect(url_for("enrollment.declaration"))
+    return render_template("enrollment/plan.html", form=form, options=options, step=1, steps=STEPS)
+
+
+@bp.route("/enroll/declaration", methods=["GET", "POST"])
+def declaration():
+    member = current_member()
+    option = _option_or_restart(member)
+    if option is None:
+        return redirect(url_for("enrollment.index"))
+    answers = _state().get("answers", {})
+    form = DeclarationForm(data=answers)
+    if form.validate_on_submit():
+        given = {name: field.data for name, field in form._fields.items() if name.startswith("q")}
+        if "yes" in given.values():
+            # Nothing of the answers is kept: only that the online route was declined.
+            services.record_declined_online(db.session, member, option.product_code)
+            session.pop(WIZARD, None)
+            db.commit()
+            return redirect(url_for("enrollment.stopped"))
+        _save(declared=True, answers=given)
+        return redirect(url_for("enrollment.matters"))
+    return render_template("enrollment/declaration.html", form=form, option=option, step=2, steps=STEPS)
+
+
+@bp.get("/enroll/stopped")
+def stopped():
+    return render_template("enrollment/stopped.html")
+
+
+@bp.route("/enroll/matters", methods=["GET", "POST"])
+def matters():
+    member = current_member()
+    option = _option_or_restart(member)
+    if option is None or not _state().get("declared"):
+        return redirect(url_for("enrollment.index"))
+    form = MattersForm(confirmed=_state().get("confirmed", False))
+    if form.validate_on_submit():
+        _save(confirmed=True)
+        return redirect(url_for("enrollment.payment"))
+    return render_template("enrollment/matters.html", form=form, option=option, step=3, steps=STEPS)
+
+
+@bp.route("/enroll/payment", methods=["GET", "POST"])
+def payment():
+    member = current_member()
+    option = _option_or_restart(member)
+    if option is None or not _state().get("confirmed"):
+        return redirect(url_for("enrollment.index"))
+    account = services.current_debit_account(db.session, member)
+    form = PaymentForm(use_account=_state().get("paid", False))
+    if account is not None and form.validate_on_submit():
+        _save(paid=True)
+        return redirect(url_for("enrollment.confirm"))
+    return render_template("enrollment/payment.html", form=form, option=option, account=account, step=4,
+                           steps=STEPS)
+
+
+@bp.route("/enroll/confirm", methods=["GET", "POST"])
+@refuse_while_acting("加入のお申し込み")
+def confirm():
+    member = current_member()
+    option = _option_or_restart(member)
+    state = _state()
+    if option is None or not (state.get("declared") and state.get("confirmed") and state.get("paid")):
+        return redirect(url_for("enrollment.index"))
+    if "token" not in state:
+        _save(token=secrets.token_urlsafe(24))
+    form = ConfirmForm(idempotency_key=_state()["token"])
+    if form.validate_on_submit():
+        try:
+            request = services.submit(db.session, member, option.key, idempotency_key=form.idempotency_key.data)
+        except services.EnrollmentError as error:
+            flash(error.message, "error")
+            return redirect(url_for("enrollment.index"))
+        audit.record("enrollment.submit", target_type="procedure", target_id=request.receipt_no,
+                     detail={"product": option.product_code})
+        session.pop(WIZARD, None)
+        db.commit()
+        return redirect(url_for("enrollment.done", receipt_no=request.receipt_no))
+    account = services.current_debit_account(db.session, member)
+    return render_template("enrollment/confirm.html", form=form, option=option, account=account, step=5,
+                           steps=STEPS)
+
+
+@bp.get("/enroll/done/<receipt_no>")
+def done(receipt_no: str):
+    member = current_member()
+    request = db.session.query(ProcedureRequest).filter_by(receipt_no=receipt_no, kind="enrollment",
+                                                           member_id=member.id).one_or_none()
+    if request is None:
+        abort(404)
+    return render_template("enrollment/done.html", request=request)
+
+
+# --- staff: approve or decline (admin) ---------------------------------------------
+@staff_bp.get("/staff/enrollments")
+@staff_required("admin")
+def staff_index():
+    return render_template("enrollment/staff_index.html", rows=services.pending_applications(db.session),
+                           form=DecisionForm())
+
+
+@staff_bp.post("/staff/enrollments/<receipt_no>/<any(review, approve, decline):decision>")
+@staff_required("admin")
+def staff_decide(receipt_no: str, decision: str):
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    staff = current_staff()
+    try:
+        request = services.find_request(db.session, receipt_no)
+        if decision == "review":
+            services.start_review(db.session, request, staff.id)
+            message = "審査中にしました。"
+        elif decision == "approve":
+            contract = services.approve(db.session, request, staff.id)
+            message = f"成立しました（証書番号 {contract.contract_no}）。"
+        else:
+            services.decline(db.session, request, form.reason.data or "", staff.id)
+            message = "不成立としました。"
+    except services.EnrollmentError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("staff_enrollment.staff_index"))
+    audit.record(f"enrollment.{decision}", target_type="procedure", target_id=receipt_no,
+                 member_id=request.member_id)
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("staff_enrollment.staff_index"))
