@@ -36,3 +36,20 @@ def text_size():
     response.set_cookie("textsize", size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
                         secure=request.is_secure)
     return response
+
+
+@bp.get("/bench/bare", endpoint="bare")
+def bare():
+    """The load benchmark's yardstick: base.html after one primary-key lookup.
+
+    Not served in production (the benchmark compares /mypage against it).
+    """
+    from flask import abort, current_app
+
+    from portal.auth.current import current_member
+    from portal.members.models import Member
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        abort(404)
+    member = db.session.get(Member, current_member().id)
+    return render_template("base.html", member=member)

@@ -90,6 +90,8 @@ def seed_demo(session: Session) -> bool:
         for email, role, name in DEMO_STAFF:
             create_staff(session, email, [role], STAFF_PASSWORD, name=name, totp_secret=STAFF_TOTP_SECRET)
         created = True
+    from portal.tips.services import seed_tips
+    created = bool(seed_tips(session)) or created
     if session.scalar(select(Member).where(Member.member_no == "1000000001")) is not None:
         session.flush()
         return created

@@ -1,0 +1,553 @@
+"""Tips: the editor's rules (slugs, images, workflow, revisions) and the members' queries.
+
+Services take a Session and plain values, flush and never commit. Errors are
+`TipError` with a Japanese message and the form field it belongs to.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from io import BytesIO
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal import audit
+from portal.clock import today, utcnow
+from portal.contracts.models import Contract, Product
+from portal.jp.dates import age_on
+from portal.members.models import InsuredPerson, Member
+from portal.tips.models import AUDIENCES, TIP_STATUSES, Tip, TipCategory, TipRevision
+
+DEFAULT_CATEGORIES = (("health", "健康", 10), ("living", "暮らし", 20), ("seasonal-food", "季節の食べもの", 30),
+                      ("ceremony", "冠婚葬祭マナー", 40))
+PAGE_SIZE = 10
+SLUG_MAX = 80
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CATEGORY_CODE_RE = SLUG_RE
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_WIDTH = 1600
+MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+IMAGE_KEY_PREFIX = "tips/"
+IMAGE_NAME_RE = re.compile(r"^[0-9a-f]{32}\.(?:jpg|png|webp)$")
+
+# Which status may follow which (draft → scheduled → published → archived, and back where sensible).
+TRANSITIONS = {
+    "draft": {"scheduled", "published"},
+    "scheduled": {"draft", "published"},
+    "published": {"archived"},
+    "archived": {"draft", "published"},
+}
+CHILD_AGE_LIMIT = 18
+SENIOR_AGE = 60
+
+
+class TipError(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class TipInput:
+    title: str
+    summary: str
+    body_md: str
+    category_id: int
+    audience: str = "everyone"
+    slug: str | None = None
+    cover: bytes | None = None  # a newly uploaded file, raw
+    remove_cover: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+# --- categories ------------------------------------------------------------------
+def ensure_categories(session: Session) -> list[TipCategory]:
+    existing = {c.code for c in session.scalars(select(TipCategory))}
+    for code, name, order in DEFAULT_CATEGORIES:
+        if code not in existing:
+            session.add(TipCategory(code=code, name=name, sort_order=order))
+    session.flush()
+    return list_categories(session)
+
+
+def list_categories(session: Session) -> list[TipCategory]:
+    return list(session.scalars(select(TipCategory).order_by(TipCategory.sort_order, TipCategory.id)))
+
+
+def add_category(session: Session, name: str, code: str | None = None) -> TipCategory:
+    name = unicodedata.normalize("NFKC", name or "").strip()
+    if not name:
+        raise TipError("カテゴリ名を入力してください。", "name")
+    if len(name) > 30:
+        raise TipError("カテゴリ名は30文字以内で入力してください。", "name")
+    code = unicodedata.normalize("NFKC", code or "").strip().lower()
+    if code:
+        if not CATEGORY_CODE_RE.match(code) or len(code) > 40:
+            raise TipError("コードは半角英小文字・数字・ハイフンで入力してください。", "code")
+    else:
+        code = _ascii_slug(name) or f"category-{secrets.token_hex(2)}"
+    if session.scalar(select(TipCategory.id).where(TipCategory.name == name)) is not None:
+        raise TipError("同じ名前のカテゴリがすでにあります。", "name")
+    if session.scalar(select(TipCategory.id).where(TipCategory.code == code)) is not None:
+        raise TipError("このコードはすでに使われています。別のコードを入力してください。", "code")
+    order = (session.scalar(select(func.max(TipCategory.sort_order))) or 0) + 10
+    category = TipCategory(code=code, name=name, sort_order=order)
+    session.add(category)
+    session.flush()
+    audit.record("tip_category.create", target_type="tip_category", target_id=category.id,
+                 detail={"code": code, "name": name})
+    return category
+
+
+# --- slugs ------------------------------------------------------------------------
+def _ascii_slug(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:60].rstrip("-")
+
+
+def generate_slug(title: str, on: date | None = None) -> str:
+    """A readable ASCII slug: the title's own words when it has enough of them
+    (an English title), otherwise tip-YYYYMMDD-xxxx for a Japanese title."""
+    ascii_part = _ascii_slug(title)
+    non_ascii = sum(1 for ch in unicodedata.normalize("NFKC", title) if ord(ch) > 127)
+    if len(ascii_part) >= 3 and non_ascii == 0:
+        return ascii_part
+    return f"tip-{(on or today()):%Y%m%d}-{secrets.token_hex(2)}"
+
+
+def normalize_slug(value: str) -> str:
+    slug = unicodedata.normalize("NFKC", value or "").strip().lower()
+    if not SLUG_RE.match(slug) or len(slug) > SLUG_MAX:
+        raise TipError("スラッグは半角英小文字・数字・ハイフン（80文字以内）で入力してください。", "slug")
+    return slug
+
+
+def slug_taken(session: Session, slug: str, *, except_id: int | None = None) -> bool:
+    query = select(Tip.id).where(Tip.slug == slug)
+    if except_id is not None:
+        query = query.where(Tip.id != except_id)
+    return session.scalar(query) is not None
+
+
+def _unique_slug(session: Session, requested: str | None, title: str, *, except_id: int | None = None) -> str:
+    if requested and requested.strip():
+        slug = normalize_slug(requested)
+        if slug_taken(session, slug, except_id=except_id):
+            raise TipError(f"スラッグ「{slug}」はほかの記事で使われています。別のスラッグを入力してください。", "slug")
+        return slug
+    slug = generate_slug(title)
+    base, n = slug, 2
+    while slug_taken(session, slug, except_id=except_id):
+        slug = generate_slug(title) if base.startswith("tip-") else f"{base}-{n}"
+        n += 1
+    return slug
+
+
+# --- images -----------------------------------------------------------------------
+_NOT_AN_IMAGE = "JPEG・PNG・WebP形式の画像ファイルを選んでください。"
+
+
+def process_cover_image(data: bytes) -> ProcessedImage:
+    """Check an upload by its content, then re-encode it: metadata and anything
+    appended to the file (a polyglot's HTML or script) do not survive."""
+    if not data:
+        raise TipError("画像ファイルが空です。", "cover")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise TipError("画像は5MB以下のファイルを選んでください。", "cover")
+    try:
+        with Image.open(BytesIO(data)) as probe:
+            image_format = probe.format
+            width, height = probe.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise TipError("画像の縦横のピクセル数が大きすぎます。", "cover")
+            probe.verify()
+    except TipError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise TipError(_NOT_AN_IMAGE, "cover") from error
+    if image_format not in IMAGE_FORMATS:
+        raise TipError(_NOT_AN_IMAGE, "cover")
+    content_type, extension = IMAGE_FORMATS[image_format]
+    try:
+        # verify() leaves the image unusable: open it again to decode.
+        with Image.open(BytesIO(data)) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)  # keep the photo upright once EXIF is gone
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise TipError(_NOT_AN_IMAGE, "cover") from error
+    if image.width > MAX_IMAGE_WIDTH:
+        new_height = max(1, round(image.height * MAX_IMAGE_WIDTH / image.width))
+        image = image.resize((MAX_IMAGE_WIDTH, new_height), Image.Resampling.LANCZOS)
+    if image_format == "JPEG":
+        image = image.convert("RGB")
+    elif image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA")
+    image.info = {}  # no EXIF, ICC, XMP or text chunks are carried over
+    out = BytesIO()
+    if image_format == "JPEG":
+        image.save(out, "JPEG", quality=85, optimize=True, progressive=True)
+    elif image_format == "PNG":
+        image.save(out, "PNG", optimize=True)
+    else:
+        image.save(out, "WEBP", quality=85, method=4)
+    return ProcessedImage(out.getvalue(), content_type, extension, image.width, image.height)
+
+
+def store_cover_image(data: bytes) -> tuple[str, str]:
+    """Process and store an upload under a random name; (key, content_type)."""
+    from portal.gateways import GatewayError
+    from portal.gateways.storage import storage
+
+    processed = process_cover_image(data)
+    key = f"{IMAGE_KEY_PREFIX}{secrets.token_hex(16)}.{processed.extension}"
+    try:
+        storage().save(key, processed.data, processed.content_type)
+    except GatewayError as error:
+        raise TipError(error.message, "cover") from error
+    return key, processed.content_type
+
+
+def image_name(key: str | None) -> str | None:
+    return key[len(IMAGE_KEY_PREFIX):] if key and key.startswith(IMAGE_KEY_PREFIX) else None
+
+
+def cover_for_name(session: Session, name: str, *, include_unpublished: bool = False) -> tuple[str, str] | None:
+    """(key, content_type) of a cover image by its public name, if the viewer may see it."""
+    if not IMAGE_NAME_RE.match(name or ""):
+        return None
+    key = IMAGE_KEY_PREFIX + name
+    query = select(Tip.cover_key, Tip.cover_content_type).where(Tip.cover_key == key)
+    if not include_unpublished:
+        query = query.where(Tip.status == "published")
+    row = session.execute(query.limit(1)).first()
+    if row is None and include_unpublished:
+        row = session.execute(select(TipRevision.cover_key, TipRevision.cover_content_type)
+                              .where(TipRevision.cover_key == key).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+# --- editing ----------------------------------------------------------------------
+def _clean_text(value: str | None) -> str:
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+def _validated(session: Session, data: TipInput) -> tuple[str, str, str]:
+    title = _clean_text(data.title)
+    summary = _clean_text(data.summary)
+    body = (data.body_md or "").replace("\r\n", "\n").strip()  # Markdown: keep the editor's characters
+    if not title:
+        raise TipError("タイトルを入力してください。", "title")
+    if len(title) > 120:
+        raise TipError("タイトルは120文字以内で入力してください。", "title")
+    if not summary:
+        raise TipError("概要を入力してください。", "summary")
+    if len(summary) > 300:
+        raise TipError("概要は300文字以内で入力してください。", "summary")
+    if not body:
+        raise TipError("本文を入力してください。", "body_md")
+    if data.audience not in AUDIENCES:
+        raise TipError("対象を選んでください。", "audience")
+    if session.get(TipCategory, data.category_id) is None:
+        raise TipError("カテゴリを選んでください。", "category_id")
+    return title, summary, body
+
+
+def _save_revision(session: Session, tip: Tip, staff_id: int | None, note: str | None = None) -> TipRevision:
+    number = (session.scalar(select(func.max(TipRevision.number)).where(TipRevision.tip_id == tip.id)) or 0) + 1
+    revision = TipRevision(tip_id=tip.id, number=number, title=tip.title, slug=tip.slug,
+                           category_id=tip.category_id, summary=tip.summary, body_md=tip.body_md,
+                           cover_key=tip.cover_key, cover_content_type=tip.cover_content_type,
+                           audience=tip.audience, note=note, saved_by_staff_id=staff_id)
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def _flush_slug(session: Session, slug: str) -> None:
+    """The unique index is the last word when two editors take a slug at once."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        raise TipError(f"スラッグ「{slug}」はほかの記事で使われています。別のスラッグを入力してください。",
+                       "slug") from error
+
+
+def create_tip(session: Session, data: TipInput, *, staff_id: int | None) -> Tip:
+    title, summary, body = _validated(session, data)
+    slug = _unique_slug(session, data.slug, title)
+    cover_key = content_type = None
+    if data.cover:
+        cover_key, content_type = store_cover_image(data.cover)
+    tip = Tip(slug=slug, title=title, summary=summary, body_md=body, category_id=data.category_id,
+              audience=data.audience, cover_key=cover_key, cover_content_type=content_type, status="draft",
+              created_by_staff_id=staff_id, updated_by_staff_id=staff_id)
+    session.add(tip)
+    _flush_slug(session, slug)
+    _save_revision(session, tip, staff_id, "作成")
+    audit.record("tip.create", target_type="tip", target_id=tip.id, detail={"slug": slug, "title": title})
+    return tip
+
+
+def get_tip(session: Session, tip_id: int) -> Tip:
+    tip = session.get(Tip, tip_id)
+    if tip is None:
+        raise TipError("記事が見つかりません。")
+    return tip
+
+
+def _check_version(tip: Tip, expected_version: int | None) -> None:
+    if expected_version is not None and tip.version != expected_version:
+        raise TipError("ほかの担当者がこの記事を先に更新しました。最新の内容を確認してから、もう一度保存してください。")
+
+
+def update_tip(session: Session, tip_id: int, data: TipInput, *, staff_id: int | None,
+               expected_version: int | None = None) -> Tip:
+    tip = get_tip(session, tip_id)
+    _check_version(tip, expected_version)
+    title, summary, body = _validated(session, data)
+    slug = _unique_slug(session, data.slug, title, except_id=tip.id) if (data.slug or "").strip() else tip.slug
+    if data.cover:
+        tip.cover_key, tip.cover_content_type = store_cover_image(data.cover)
+    elif data.remove_cover:
+        tip.cover_key = tip.cover_content_type = None
+    tip.title, tip.summary, tip.body_md, tip.slug = title, summary, body, slug
+    tip.category_id, tip.audience, tip.updated_by_staff_id = data.category_id, data.audience, staff_id
+    _flush_slug(session, slug)
+    _save_revision(session, tip, staff_id)
+    audit.record("tip.update", target_type="tip", target_id=tip.id, detail={"slug": slug})
+    return tip
+
+
+def restore_revision(session: Session, tip_id: int, revision_id: int, *, staff_id: int | None) -> Tip:
+    tip = get_tip(session, tip_id)
+    revision = session.get(TipRevision, revision_id)
+    if revision is None or revision.tip_id != tip.id:
+        raise TipError("版が見つかりません。")
+    if slug_taken(session, revision.slug, except_id=tip.id):
+        raise TipError(f"この版のスラッグ「{revision.slug}」はほかの記事で使われているため復元できません。", "slug")
+    for name in ("title", "slug", "category_id", "summary", "body_md", "cover_key", "cover_content_type",
+                 "audience"):
+        setattr(tip, name, getattr(revision, name))
+    tip.updated_by_staff_id = staff_id
+    session.flush()
+    _save_revision(session, tip, staff_id, f"第{revision.number}版から復元")
+    audit.record("tip.restore_revision", target_type="tip", target_id=tip.id,
+                 detail={"revision": revision.number})
+    return tip
+
+
+# --- workflow ---------------------------------------------------------------------
+def _publish(tip: Tip, at: datetime, *, via: str) -> None:
+    tip.status = "published"
+    tip.published_at = at
+    tip.archived_at = None
+    audit.record("tip.publish", target_type="tip", target_id=tip.id,
+                 detail={"slug": tip.slug, "via": via, "published_at": at.isoformat()})
+
+
+def change_status(session: Session, tip_id: int, target: str, *, staff_id: int | None,
+                  publish_at: datetime | None = None) -> Tip:
+    """Move an article along the workflow; a scheduled one needs a future Tokyo date-time."""
+    if target not in TIP_STATUSES:
+        raise TipError("この操作はできません。")
+    tip = get_tip(session, tip_id)
+    if target not in TRANSITIONS[tip.status]:
+        raise TipError(f"「{tip.status_label}」の記事はこの状態に変更できません。")
+    now = utcnow()
+    tip.updated_by_staff_id = staff_id
+    if target == "scheduled":
+        if publish_at is None:
+            raise TipError("公開日時を入力してください。", "publish_at")
+        if publish_at.tzinfo is None:
+            raise ValueError("publish_at must be timezone-aware")
+        if publish_at <= now:
+            raise TipError("公開日時は現在より後の日時を入力してください。", "publish_at")
+        tip.status, tip.publish_at = "scheduled", publish_at
+        audit.record("tip.schedule", target_type="tip", target_id=tip.id,
+                     detail={"slug": tip.slug, "publish_at": publish_at.isoformat()})
+    elif target == "published":
+        tip.publish_at = None
+        _publish(tip, now, via="editor")
+    elif target == "draft":
+        action = "tip.unschedule" if tip.status == "scheduled" else "tip.reopen"
+        tip.status, tip.publish_at = "draft", None
+        audit.record(action, target_type="tip", target_id=tip.id, detail={"slug": tip.slug})
+    else:  # archived
+        tip.status, tip.archived_at = "archived", now
+        audit.record("tip.archive", target_type="tip", target_id=tip.id, detail={"slug": tip.slug})
+    session.flush()
+    return tip
+
+
+def publish_due(session: Session, now: datetime | None = None, limit: int = 200) -> list[Tip]:
+    """Publish every scheduled article whose time has come. Idempotent, and safe
+    from cron on several servers at once: on PostgreSQL the rows are claimed with
+    FOR UPDATE SKIP LOCKED, so two runs never publish (or audit) the same one twice."""
+    now = now or utcnow()
+    query = (select(Tip).where(Tip.status == "scheduled", Tip.publish_at <= now)
+             .order_by(Tip.publish_at, Tip.id).limit(limit))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Tip)
+    due = list(session.scalars(query))
+    for tip in due:
+        scheduled_for = tip.publish_at or now
+        tip.publish_at = None
+        _publish(tip, scheduled_for, via="schedule")
+    session.flush()
+    return due
+
+
+# --- members' pages ---------------------------------------------------------------
+def published_query():
+    return select(Tip).where(Tip.status == "published")
+
+
+def list_published(session: Session, *, category_code: str | None = None, page: int = 1,
+                   per_page: int = PAGE_SIZE) -> tuple[list[Tip], int]:
+    """(tips on the page, total count), newest first."""
+    query = published_query()
+    if category_code:
+        query = query.join(TipCategory, Tip.category_id == TipCategory.id).where(TipCategory.code == category_code)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = max(page, 1)
+    tips = session.scalars(query.order_by(Tip.published_at.desc(), Tip.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page))
+    return list(tips), total
+
+
+def get_published(session: Session, slug: str) -> Tip | None:
+    return session.scalar(published_query().where(Tip.slug == slug))
+
+
+def related_tips(session: Session, tip: Tip, limit: int = 3) -> list[Tip]:
+    return list(session.scalars(published_query().where(Tip.category_id == tip.category_id, Tip.id != tip.id)
+                                .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(limit)))
+
+
+def audiences_for(session: Session, member: Member, on: date | None = None) -> set[str]:
+    """The audiences a member belongs to: children under 18 in the household,
+    aged 60 or over, holding 住まいる共済 (fire cover) in force."""
+    on = on or today()
+    audiences = {"everyone"}
+    children = session.scalars(select(InsuredPerson.birth_date).where(
+        InsuredPerson.member_id == member.id, InsuredPerson.relation == "child"))
+    if any(age_on(birth, on) < CHILD_AGE_LIMIT for birth in children):
+        audiences.add("children")
+    if age_on(member.birth_date, on) >= SENIOR_AGE:
+        audiences.add("senior")
+    fire_contracts = session.scalars(select(Contract).join(Product, Contract.product_id == Product.id).where(
+        Contract.member_id == member.id, Product.kind == "sumairu"))
+    if any(contract.is_in_force_on(on) for contract in fire_contracts):
+        audiences.add("sumairu")
+    return audiences
+
+
+def latest_for_member(session: Session, member: Member, limit: int = 3) -> list[Tip]:
+    """The newest published tips meant for this member's household (for /mypage)."""
+    audiences = audiences_for(session, member)
+    return list(session.scalars(published_query().where(Tip.audience.in_(sorted(audiences)))
+                                .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(limit)))
+
+
+def staff_list(session: Session, status: str | None = None) -> list[Tip]:
+    query = select(Tip)
+    if status in TIP_STATUSES:
+        query = query.where(Tip.status == status)
+    return list(session.scalars(query.order_by(Tip.updated_at.desc(), Tip.id.desc())))
+
+
+# --- demo data ---------------------------------------------------------------------
+DEMO_TIPS = (
+    dict(slug="winter-cold-prevention", category="health", audience="everyone", days_ago=3,
+         title="かぜ・インフルエンザを防ぐ冬の5つの習慣",
+         summary="手洗い、換気、湿度、睡眠、ワクチン。毎日の小さな習慣で、家族みんなの冬の健康を守りましょう。",
+         body_md=(
+             "空気が乾燥する冬は、かぜやインフルエンザが流行しやすい季節です。"
+             "今日からできる5つの習慣をご紹介します。\n\n"
+             "## 1. 帰宅したらまず手洗い\n\n石けんで30秒、指の間や手首まで洗いましょう。\n\n"
+             "## 2. 1時間に1回の換気\n\n寒い日でも、窓を5〜10分開けて空気を入れ替えます。\n\n"
+             "## 3. 湿度は40〜60%に\n\n加湿器がなければ、濡れタオルを干すだけでも効果があります。\n\n"
+             "## 4. しっかり睡眠\n\n睡眠不足は免疫力を下げます。いつもより少し早く休みましょう。\n\n"
+             "## 5. ワクチン接種を検討\n\n流行前の接種がおすすめです。かかりつけ医にご相談ください。\n\n"
+             "詳しくは[厚生労働省の情報ページ](https://www.mhlw.go.jp/)もご覧ください。")),
+    dict(slug="winter-vegetables", category="seasonal-food", audience="everyone", days_ago=7,
+         title="旬の冬野菜で体ぽかぽか　白菜と大根のかんたん献立",
+         summary="甘みが増す冬の白菜と大根。安くて栄養たっぷりの旬の野菜を使った、体が温まるレシピです。",
+         body_md=(
+             "冬の白菜と大根は、寒さで甘みが増していちばんおいしい時期です。\n\n"
+             "## 白菜と豚肉のミルフィーユ鍋\n\n"
+             "1. 白菜と豚バラ肉を交互に重ね、5cm幅に切ります。\n"
+             "2. 鍋に立てて詰め、だし400mlを注ぎます。\n"
+             "3. ふたをして中火で15分。ポン酢でどうぞ。\n\n"
+             "## 大根の葉のふりかけ\n\n"
+             "捨てがちな葉も栄養の宝庫です。細かく刻んでごま油で炒め、しょうゆとかつお節で味を調えます。\n\n"
+             "> 保存のコツ：大根は葉を切り落としてから新聞紙に包み、冷暗所に立てて保存しましょう。")),
+    dict(slug="koden-manners", category="ceremony", audience="everyone", days_ago=14,
+         title="いざという時にあわてない　香典の包み方と表書き",
+         summary="宗教による表書きの違い、お札の入れ方、袱紗（ふくさ）の使い方まで、弔事の基本マナーをまとめました。",
+         body_md=(
+             "訃報は突然届くものです。基本のマナーを知っておけば、落ち着いて故人を偲ぶことができます。\n\n"
+             "## 表書き\n\n"
+             "- **仏式**：「御霊前」（四十九日以降は「御仏前」。浄土真宗は最初から「御仏前」）\n"
+             "- **神式**：「御玉串料」「御榊料」\n"
+             "- **キリスト教式**：「御花料」\n"
+             "- 迷ったときは、どの宗教でも使える「御霊前」が一般的です。\n\n"
+             "## お札の入れ方\n\n"
+             "新札は避け、お札の肖像が裏側・下向きになるように入れます。"
+             "新札しかない場合は、一度折り目をつけてから包みましょう。\n\n"
+             "## 袱紗（ふくさ）\n\n"
+             "弔事では紺・グレー・紫などの寒色系を使い、左開きになるように包みます。")),
+    dict(slug="home-fire-prevention", category="living", audience="sumairu", days_ago=21,
+         title="冬の火の用心　住まいの火災を防ぐチェックリスト",
+         summary="暖房器具、コンセント、台所。火災が増える冬に、ご自宅で確認しておきたいポイントをまとめました。",
+         body_md=(
+             "空気が乾燥し暖房器具を使う冬は、住宅火災がもっとも多い季節です。\n\n"
+             "## ご自宅のチェックリスト\n\n"
+             "- ストーブの周りに洗濯物やカーテンなど燃えやすい物を置いていない\n"
+             "- コンセントにほこりがたまっていない（トラッキング火災の予防）\n"
+             "- 調理中にコンロから離れない\n"
+             "- 住宅用火災警報器が作動する（10年を目安に交換）\n\n"
+             "## 万一のときは\n\n"
+             "身の安全を最優先に、119番へ通報してください。"
+             "住まいる共済のご請求は、マイページのお問い合わせ窓口からご相談いただけます。")),
+)
+
+
+def seed_tips(session: Session) -> int:
+    """The demo categories and published articles (idempotent); returns how many were added."""
+    categories = {c.code: c for c in ensure_categories(session)}
+    added = 0
+    now = utcnow()
+    for spec in DEMO_TIPS:
+        if slug_taken(session, spec["slug"]):
+            continue
+        published_at = now - timedelta(days=spec["days_ago"])
+        tip = Tip(slug=spec["slug"], title=spec["title"], summary=spec["summary"], body_md=spec["body_md"],
+                  category_id=categories[spec["category"]].id, audience=spec["audience"], status="published",
+                  published_at=published_at, created_at=published_at, updated_at=published_at)
+        session.add(tip)
+        session.flush()
+        _save_revision(session, tip, None, "デモデータ")
+        added += 1
+    session.flush()
+    return added
+

@@ -1,0 +1,52 @@
+"""Signed-in members browsing My Page (driven by tests/perf/test_load.py)."""
+from __future__ import annotations
+
+import os
+import re
+import random
+
+from locust import HttpUser, between, task
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+USERS = int(os.environ.get("BENCH_LOGIN_USERS", "20"))
+
+
+class Member(HttpUser):
+    wait_time = between(0.0, 0.05)
+
+    def on_start(self) -> None:
+        login_id = f"bench{random.randrange(USERS):03d}"
+        page = self.client.get("/login", name="/login")
+        token = CSRF.search(page.text).group(1)
+        response = self.client.post("/login", data={"csrf_token": token, "login_id": login_id,
+                                                    "password": "Bench-pass-2026"}, name="/login POST")
+        if not response.url.endswith("/mypage"):
+            raise RuntimeError(f"benchmark sign-in failed: {response.url}")
+
+    @task(4)
+    def mypage(self) -> None:
+        self.client.get("/mypage", name="/mypage")
+
+    @task(2)
+    def contracts(self) -> None:
+        self.client.get("/contracts", name="/contracts")
+
+    @task(2)
+    def coverage(self) -> None:
+        self.client.get("/coverage", name="/coverage")
+
+    @task(4)
+    def bare(self) -> None:
+        self.client.get("/bench/bare", name="/bench/bare")
+
+    @task(1)
+    def voice(self) -> None:
+        page = self.client.get("/voices/new", name="/voices/new")
+        match = CSRF.search(page.text)
+        if not match:
+            return
+        data = {"csrf_token": match.group(1), "kind": "request", "topic": "mypage",
+                "body": "マイページの文字が読みやすくなりました。負荷試験からの声です。", "reply_wanted": ""}
+        for name, value in re.findall(r'name="(idempotency_key|form_token|token)"[^>]*value="([^"]+)"', page.text):
+            data[name] = value
+        self.client.post("/voices/new", data=data, name="/voices/new POST")
