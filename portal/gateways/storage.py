@@ -1,0 +1,140 @@
+"""File storage: generated PDFs and uploaded images.
+
+`local` (default) keeps files under STORAGE_DIR and the app serves them itself
+(`url_for` returns None); `s3` stores them in S3_BUCKET through boto3 and hands
+out short-lived presigned URLs. Keys are relative paths made of safe characters
+only, so a key can never leave the storage directory.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+from flask import current_app
+
+from portal.gateways import GatewayError
+
+READ_FAILED = "ファイルを取り出せませんでした。しばらくしてからもう一度お試しください。"
+SAVE_FAILED = "ファイルを保存できませんでした。しばらくしてからもう一度お試しください。"
+
+# Segments of letters, digits, dot, dash and underscore, joined by "/"; no
+# segment may be "." or ".." and no segment may start with a dot.
+_SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
+MAX_KEY_LENGTH = 512
+
+
+def check_key(key: str) -> str:
+    """Return the key if it is a safe relative path, else raise GatewayError."""
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise GatewayError(SAVE_FAILED, detail=f"bad storage key {key!r}")
+    segments = key.split("/")
+    if any(not _SEGMENT.match(s) for s in segments):
+        raise GatewayError(SAVE_FAILED, detail=f"bad storage key {key!r}")
+    return key
+
+
+class Storage(Protocol):
+    def save(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def open(self, key: str) -> bytes: ...
+
+    def url_for(self, key: str, expires: int = 300) -> str | None: ...
+
+
+class LocalStorage:
+    """Files on the local disk; `url_for` is None: the app streams them itself."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / check_key(key)).resolve()
+        if not path.is_relative_to(self.root):  # belt and braces after check_key
+            raise GatewayError(READ_FAILED, detail=f"key escapes storage: {key!r}")
+        return path
+
+    def save(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".part")
+            tmp.write_bytes(data)
+            tmp.replace(path)  # readers never see half a file
+        except OSError as error:
+            raise GatewayError(SAVE_FAILED, detail=str(error)) from error
+
+    def open(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def url_for(self, key: str, expires: int = 300) -> str | None:
+        check_key(key)
+        return None
+
+
+class S3Storage:
+    """S3 (or anything speaking its API, such as a moto server in tests)."""
+
+    def __init__(self, bucket: str, *, region: str, endpoint_url: str | None = None,
+                 client: Any = None) -> None:
+        self.bucket = bucket
+        if client is None:
+            import boto3
+            from botocore.config import Config
+
+            client = boto3.client(
+                "s3", region_name=region, endpoint_url=endpoint_url,
+                config=Config(connect_timeout=2, read_timeout=5,
+                              retries={"total_max_attempts": 2, "mode": "standard"},
+                              signature_version="s3v4"),
+            )
+        self.client = client
+
+    def save(self, key: str, data: bytes, content_type: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
+        except (BotoCoreError, ClientError) as error:
+            raise GatewayError(SAVE_FAILED, detail=str(error)) from error
+
+    def open(self, key: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
+            return response["Body"].read()
+        except (BotoCoreError, ClientError) as error:
+            raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def url_for(self, key: str, expires: int = 300) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": check_key(key)}, ExpiresIn=expires)
+        except (BotoCoreError, ClientError) as error:
+            raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+
+def build(config: dict[str, Any]) -> Storage:
+    backend = config.get("STORAGE", "local")
+    if backend == "local":
+        return LocalStorage(config["STORAGE_DIR"])
+    if backend == "s3":
+        return S3Storage(config["S3_BUCKET"], region=config.get("AWS_REGION", "ap-northeast-1"),
+                         endpoint_url=config.get("AWS_ENDPOINT_URL"))
+    raise GatewayError(detail=f"unknown PORTAL_STORAGE {backend!r}")
+
+
+def storage() -> Storage:
+    """The app's storage, built on first use (gateways.init_app is shared)."""
+    app = current_app
+    gateway = app.extensions.get("storage_gateway")
+    if gateway is None:
+        gateway = app.extensions.setdefault("storage_gateway", build(app.config))
+    return gateway

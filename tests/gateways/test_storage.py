@@ -1,0 +1,174 @@
+"""Storage gateway: local files with safe keys, and S3 through a moto server on 127.0.0.1."""
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pypdf
+import pytest
+import time_machine
+
+from portal.gateways import GatewayError
+from portal.gateways.storage import LocalStorage, S3Storage, build, check_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ------------------------------------------------------------------ keys and local files
+
+@pytest.mark.parametrize("key", [
+    "../etc/passwd", "a/../../b", "/abs/path", "a//b", "", ".hidden", "a/./b", "a\\b", "a/..", "名前.pdf",
+    "a b.pdf", "x" * 600,
+])
+def test_unsafe_keys_are_refused(key, tmp_path):
+    with pytest.raises(GatewayError):
+        check_key(key)
+    with pytest.raises(GatewayError):
+        LocalStorage(tmp_path).save(key, b"x", "text/plain")
+
+
+def test_local_round_trip_stays_inside_its_directory(tmp_path):
+    root = tmp_path / "files"
+    store = LocalStorage(root)
+    store.save("certificates/1/2026/C26-AAAA-BBBB.pdf", b"%PDF-1.4 demo", "application/pdf")
+    assert (root / "certificates/1/2026/C26-AAAA-BBBB.pdf").read_bytes() == b"%PDF-1.4 demo"
+    assert store.open("certificates/1/2026/C26-AAAA-BBBB.pdf") == b"%PDF-1.4 demo"
+    assert store.url_for("certificates/1/2026/C26-AAAA-BBBB.pdf") is None  # served through the app
+    store.save("certificates/1/2026/C26-AAAA-BBBB.pdf", b"second", "application/pdf")
+    assert store.open("certificates/1/2026/C26-AAAA-BBBB.pdf") == b"second"
+    assert not list(root.rglob("*.part"))
+    with pytest.raises(GatewayError) as missing:
+        store.open("certificates/none.pdf")
+    assert "ファイル" in missing.value.message
+
+
+def test_build_picks_the_backend(tmp_path):
+    assert isinstance(build({"STORAGE": "local", "STORAGE_DIR": str(tmp_path)}), LocalStorage)
+    with pytest.raises(GatewayError):
+        build({"STORAGE": "ftp", "STORAGE_DIR": str(tmp_path)})
+
+
+def test_storage_accessor_is_built_once_per_app(app):
+    from portal.gateways.storage import storage
+    with app.app_context():
+        first = storage()
+        assert first is storage()
+        assert isinstance(first, LocalStorage)
+        assert str(first.root) == str(Path(app.config["STORAGE_DIR"]).resolve())
+
+
+# ------------------------------------------------------------------ S3 through moto
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    port = _free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("moto_server did not start")
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def s3_store(moto_endpoint):
+    store = build({"STORAGE": "s3", "S3_BUCKET": "mypage-files", "AWS_REGION": "ap-northeast-1",
+                   "AWS_ENDPOINT_URL": moto_endpoint})
+    assert isinstance(store, S3Storage)
+    store.client.create_bucket(Bucket="mypage-files",
+                               CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
+    yield store
+    for item in store.client.list_objects_v2(Bucket="mypage-files").get("Contents", []):
+        store.client.delete_object(Bucket="mypage-files", Key=item["Key"])
+    store.client.delete_bucket(Bucket="mypage-files")
+
+
+def test_s3_client_has_short_timeouts(s3_store):
+    config = s3_store.client.meta.config
+    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (2, 5, 2)
+
+
+def test_s3_round_trip_and_presigned_url(s3_store):
+    s3_store.save("certificates/7/2026/C26-TEST-0001.pdf", b"%PDF-1.4 s3", "application/pdf")
+    assert s3_store.open("certificates/7/2026/C26-TEST-0001.pdf") == b"%PDF-1.4 s3"
+    head = s3_store.client.head_object(Bucket="mypage-files", Key="certificates/7/2026/C26-TEST-0001.pdf")
+    assert head["ContentType"] == "application/pdf"
+    url = s3_store.url_for("certificates/7/2026/C26-TEST-0001.pdf", expires=60)
+    assert url.startswith(s3_store.client.meta.endpoint_url) and "X-Amz-Expires=60" in url
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.read() == b"%PDF-1.4 s3"
+
+
+def test_s3_errors_become_gateway_errors(s3_store, moto_endpoint):
+    with pytest.raises(GatewayError):
+        s3_store.open("certificates/none.pdf")
+    with pytest.raises(GatewayError):
+        s3_store.save("../escape", b"x", "text/plain")
+    missing_bucket = S3Storage("no-such-bucket", region="ap-northeast-1", endpoint_url=moto_endpoint)
+    with pytest.raises(GatewayError) as error:
+        missing_bucket.save("a.pdf", b"x", "application/pdf")
+    assert "保存できませんでした" in error.value.message
+    # nothing listening: a clear error quickly, not a hang
+    down = S3Storage("mypage-files", region="ap-northeast-1", endpoint_url=f"http://127.0.0.1:{_free_port()}")
+    started = time.monotonic()
+    with pytest.raises(GatewayError):
+        down.open("a.pdf")
+    assert time.monotonic() - started < 10
+
+
+def test_certificate_download_redirects_to_a_presigned_url(app, client, auth, db_session, s3_store):
+    from portal.clock import TOKYO
+    from portal.seed import seed_demo
+
+    day = datetime(2026, 11, 10, 10, 0, tzinfo=TOKYO)
+    previous = app.extensions.get("storage_gateway")
+    app.extensions["storage_gateway"] = s3_store
+    try:
+        with time_machine.travel(day, tick=False):
+            seed_demo(db_session)
+            auth.login()
+            created = client.post("/certificates/pdf", data={"pdf-form_token": "S" * 32})
+            download = client.get(created.headers["Location"])
+    finally:
+        if previous is None:
+            app.extensions.pop("storage_gateway", None)
+        else:
+            app.extensions["storage_gateway"] = previous
+    assert download.status_code == 302
+    url = download.headers["Location"]
+    assert url.startswith(s3_store.client.meta.endpoint_url + "/mypage-files/certificates/")
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = pypdf.PdfReader(io.BytesIO(response.read())).pages[0].extract_text()
+    assert "みらい共済生活協同組合" in text and "255,000円" in text
