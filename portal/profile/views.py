@@ -1,3 +1,406 @@
-from flask import Blueprint
+"""/profile: address, phone, email, debit account and notice settings."""
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.auth import sessions
+from portal.auth.current import acting_staff_id, current_member, is_acting, refuse_while_acting
+from portal.auth.passwords import verify_password
+from portal.extensions import db, limiter
+from portal.jp import bank as jpbank
+from portal.jp.dates import first_debit_date, format_date_jp
+from portal.jp.phone import mask_phone
+from portal.clock import today
+from portal.profile import services
+from portal.profile.forms import (AddressForm, BankAccountForm, CodeForm, EmailConfirmForm, EmailForm,
+                                  NotificationForm, PhoneForm, ReauthForm, new_form_token)
+from portal.profile.models import TOPICS
 
 bp = Blueprint("profile", __name__)
+
+PHONE_STATE = "profile_phone_change"
+STEP_UP_TARGETS = {"phone": "profile.phone", "bank": "profile.bank_account"}
+
+
+def _apply_errors(form, error: services.ProfileError) -> None:
+    """Put each message next to its field; anything without a field becomes a flash."""
+    placed = False
+    for name, message in error.errors.items():
+        target = getattr(form, name, None)
+        if target is not None:
+            target.errors = list(target.errors or []) + [message]
+            placed = True
+    if not placed:
+        flash(error.message, "error")
+
+
+def _idempotency_key(kind: str, form) -> str:
+    return f"{kind}:{form.form_token.data}"
+
+
+def _show_request(receipt_no: str):
+    return redirect(url_for("procedures.show", receipt_no=receipt_no))
+
+
+# ----------------------------------------------------------------- index
+
+@bp.get("/profile", endpoint="index")
+def index():
+    member = current_member()
+    return render_template(
+        "profile/index.html", member=member,
+        debit=services.current_debit_account(db.session, member),
+        preferences=services.preferences_for(db.session, member),
+        pending=services.pending_changes(db.session, member),
+        masked_email=services.mask_email(member.email),
+    )
+
+
+# ----------------------------------------------------------------- address
+
+def _render_address(form, member, properties, status: int = 200, lookup_note: str | None = None):
+    return render_template("profile/address.html", form=form, member=member, properties=properties,
+                           lookup_note=lookup_note), status
+
+
+@bp.route("/profile/address", methods=["GET", "POST"], endpoint="address")
+def address():
+    member = current_member()
+    properties = services.property_contracts_at_home(db.session, member)
+    form = AddressForm()
+    if request.method == "GET":
+        form.form_token.data = new_form_token()
+        form.version.data = str(member.version)
+        return _render_address(form, member, properties)
+
+    action = request.form.get("action", "confirm")
+    if action == "lookup":  # the no-script path of the postal-code fill
+        note = None
+        try:
+            found = services.lookup_home_postal(form.postal_code.data)
+        except services.ProfileError as error:
+            _apply_errors(form, error)
+        else:
+            form.postal_code.data = found.formatted_code
+            form.prefecture.data, form.city.data = found.prefecture, found.city
+            if not form.street.data:
+                form.street.data = found.town
+            towns = [found.town] + [a.town for a in found.alternatives if a.town]
+            note = ("町名を確認し、番地まで入力してください。"
+                    + (f"この郵便番号の町名：{'、'.join(t for t in towns if t)}" if len(towns) > 1 else ""))
+        return _render_address(form, member, properties, lookup_note=note)
+    if action == "edit":
+        return _render_address(form, member, properties)
+
+    if not form.validate():
+        return _render_address(form, member, properties)
+    try:
+        new_address = services.normalize_address(services.AddressInput(
+            form.postal_code.data, form.prefecture.data or "", form.city.data or "",
+            form.street.data or "", form.building.data or None))
+    except services.ProfileError as error:
+        _apply_errors(form, error)
+        return _render_address(form, member, properties)
+    move = {"yes": True, "no": False}.get(form.property_moved.data or "")
+    if properties and move is None:
+        form.property_moved.errors = ["住まいる共済の対象の建物・家財も移るかどうかを選んでください"]
+        return _render_address(form, member, properties)
+
+    if action != "save":
+        return render_template(
+            "profile/address_confirm.html", form=form, member=member, address=new_address,
+            properties=properties, move=move,
+            effective=services.address_effective_date(today()),
+            contract_count=services.active_contract_count(db.session, member),
+        )
+    try:
+        version = int(form.version.data or "")
+    except ValueError:
+        version = None
+    try:
+        result = services.change_address(
+            db.session, member, new_address, expected_version=version, move_property=move,
+            idempotency_key=_idempotency_key("address", form), staff_id=acting_staff_id())
+        db.commit()
+    except (services.ConcurrentEditError, StaleDataError):
+        db.session.rollback()
+        db.session.expire_all()
+        member = current_member()
+        flash(services.MSG_CHANGED_ELSEWHERE, "error")
+        form.version.data = str(member.version)
+        form.form_token.data = new_form_token()
+        return _render_address(form, member, services.property_contracts_at_home(db.session, member), 409)
+    except services.ProfileError as error:
+        db.session.rollback()
+        _apply_errors(form, error)
+        return _render_address(form, member, properties)
+    if not result.replayed:
+        message = f"住所を変更しました。{format_date_jp(result.request.effective_date)}以降に発送する郵送物から新しいご住所でお届けします。"
+        if result.moved_contracts:
+            message += "住まいる共済の対象物件の所在地も変更しました。掛金は担当者が再計算し、変わる場合はご連絡します。"
+        flash(message, "success")
+    return _show_request(result.request.receipt_no)
+
+
+@bp.get("/profile/postal/<code>.json", endpoint="postal_json")
+@limiter.limit("120 per minute")
+def postal_json(code: str):
+    try:
+        return services.postal_suggestion(code)
+    except services.ProfileError as error:
+        return {"error": error.message}, 404
+
+
+# ----------------------------------------------------------------- step-up
+
+@bp.route("/profile/reauth", methods=["GET", "POST"], endpoint="reauth")
+@limiter.limit("10 per hour", methods=["POST"])
+@refuse_while_acting("本人確認")
+def reauth():
+    member = current_member()
+    target = request.args.get("for", "phone")
+    if target not in STEP_UP_TARGETS:
+        abort(404)
+    form = ReauthForm()
+    if form.validate_on_submit():
+        if verify_password(member.password_hash, form.password.data):
+            sessions.mark_reauthenticated()
+            from portal import audit
+            audit.record("member.reauthenticated", target_type="member", target_id=member.id)
+            db.commit()
+            return redirect(url_for(STEP_UP_TARGETS[target]))
+        form.password.errors.append("パスワードが正しくありません")
+    return render_template("profile/reauth.html", form=form, target=target)
+
+
+def _step_up(target: str):
+    """Redirect to the password page unless the member proved themself ≤ 5 minutes ago."""
+    if sessions.is_recently_reauthenticated(5):
+        return None
+    if request.method == "POST":
+        flash("安全のため、もう一度パスワードを入力してください（5分以内の確認が必要です）。", "info")
+    return redirect(url_for("profile.reauth", **{"for": target}))
+
+
+# ----------------------------------------------------------------- phone
+
+@bp.route("/profile/phone", methods=["GET", "POST"], endpoint="phone")
+@refuse_while_acting("電話番号を変更")
+def phone():
+    member = current_member()
+    gate = _step_up("phone")
+    if gate is not None:
+        return gate
+    form = PhoneForm()
+    if request.method == "GET":
+        form.form_token.data = new_form_token()
+    elif form.validate():
+        from portal.auth import codes  # written by the signup feature
+        try:
+            new_phone = services.prepare_phone_change(member, form.phone.data, form.channel.data)
+            challenge = codes.send_code(db.session, purpose="phone_change", phone=new_phone.national,
+                                        channel=form.channel.data, member_id=member.id, ip=request.remote_addr)
+        except services.ProfileError as error:
+            _apply_errors(form, error)
+        except codes.CodeError as error:
+            db.commit()  # keep the throttle counters the attempt wrote
+            form.phone.errors.append(error.message)
+        else:
+            db.commit()
+            session[PHONE_STATE] = {"challenge_id": challenge.id, "phone": new_phone.national,
+                                    "channel": form.channel.data, "token": form.form_token.data}
+            return redirect(url_for("profile.phone_verify"))
+    return render_template("profile/phone.html", form=form, member=member)
+
+
+@bp.route("/profile/phone/verify", methods=["GET", "POST"], endpoint="phone_verify")
+@refuse_while_acting("電話番号を変更")
+def phone_verify():
+    member = current_member()
+    state = session.get(PHONE_STATE)
+    if not state:
+        return redirect(url_for("profile.phone"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        from portal.auth import codes
+        try:
+            challenge = codes.verify_code(db.session, state["challenge_id"], form.code.data, purpose="phone_change")
+        except codes.CodeError as error:
+            db.commit()  # the failed attempt counts
+            form.code.errors.append(error.message)
+        else:
+            if challenge.phone != state["phone"] or challenge.member_id != member.id:
+                session.pop(PHONE_STATE, None)
+                abort(400)
+            from portal.jp.phone import parse_phone
+            request_row = services.change_phone(db.session, member, parse_phone(state["phone"]),
+                                                idempotency_key=f"phone:{state['token']}")
+            sessions.end_others_for_member(member.id, "phone_changed")
+            sessions.mark_reauthenticated()
+            sessions.rotate()
+            session.pop(PHONE_STATE, None)
+            db.commit()
+            flash("電話番号を変更しました。ほかの端末のログインは終了しました。", "success")
+            return _show_request(request_row.receipt_no)
+    return render_template("profile/phone_verify.html", form=form, masked=mask_phone(state["phone"]),
+                           channel=state["channel"])
+
+
+# ----------------------------------------------------------------- email
+
+@bp.route("/profile/email", methods=["GET", "POST"], endpoint="email")
+@limiter.limit("10 per hour", methods=["POST"])
+@refuse_while_acting("メールアドレスを変更")
+def email():
+    member = current_member()
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            sent_to = services.send_email_confirmation(
+                member, form.email.data, secret_key=current_app.config["SECRET_KEY"],
+                link_for=lambda token: url_for("profile.email_confirm", token=token, _external=True))
+        except services.ProfileError as error:
+            _apply_errors(form, error)
+        else:
+            db.commit()
+            return render_template("profile/email_sent.html", sent_to=sent_to)
+    return render_template("profile/email.html", form=form, member=member,
+                           masked_email=services.mask_email(member.email))
+
+
+@bp.route("/profile/email/confirm/<token>", methods=["GET", "POST"], endpoint="email_confirm")
+def email_confirm(token: str):
+    """Public: the link may be opened on a device where the member is not signed in."""
+    secret = current_app.config["SECRET_KEY"]
+    form = EmailConfirmForm()
+    try:
+        claim = services.read_email_token(db.session, secret, token)
+    except services.ProfileError as error:
+        return render_template("profile/email_confirm.html", error=error.message), 410
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            done = services.confirm_email_change(db.session, secret, token)
+            db.commit()
+        except (services.ProfileError, StaleDataError) as error:
+            db.session.rollback()
+            return render_template("profile/email_confirm.html",
+                                   error=getattr(error, "message", services.MSG_CHANGED_ELSEWHERE)), 409
+        return render_template("profile/email_confirm.html", done=done,
+                               new_email=services.mask_email(claim.new_email))
+    return render_template("profile/email_confirm.html", form=form,
+                           new_email=services.mask_email(claim.new_email))
+
+
+# ----------------------------------------------------------------- debit account
+
+def _bank_context(form: BankAccountForm) -> dict:
+    """Server-side search (the no-script path of the progressive search)."""
+    bank_query = (request.args.get("bank_q") or "").strip()
+    branch_query = (request.args.get("branch_q") or "").strip()
+    bank = None
+    try:
+        if form.bank_code.data:
+            bank = jpbank.find_bank(form.bank_code.data)
+    except Exception:
+        bank = None
+    banks = jpbank.search_banks(bank_query, limit=20) if bank_query else []
+    branches = []
+    if bank is not None and bank.code != jpbank.YUCHO_BANK_CODE and branch_query:
+        branches = jpbank.search_branches(bank.code, branch_query, limit=30)
+    branch = None
+    if bank is not None and form.branch_code.data:
+        try:
+            branch = jpbank.find_branch(bank.code, form.branch_code.data)
+        except Exception:
+            branch = None
+    return {
+        "bank": bank, "branch": branch, "banks": banks, "branches": branches,
+        "bank_query": bank_query, "branch_query": branch_query,
+        "bank_label": services.bank_display_name(bank) if bank else None,
+        "branch_label": services.branch_display_name(branch) if branch else None,
+        "is_yucho": bank is not None and bank.code == jpbank.YUCHO_BANK_CODE,
+        "bank_display": services.bank_display_name, "branch_display": services.branch_display_name,
+        "first_debit": first_debit_date(today()),
+    }
+
+
+@bp.route("/profile/bank-account", methods=["GET", "POST"], endpoint="bank_account")
+@refuse_while_acting("振替口座を変更")
+def bank_account():
+    member = current_member()
+    gate = _step_up("bank")
+    if gate is not None:
+        return gate
+    form = BankAccountForm()
+    if request.method == "GET":
+        form.form_token.data = new_form_token()
+        form.bank_code.data = request.args.get("bank", "")
+        form.branch_code.data = request.args.get("branch", "")
+        if not form.account_type.data:
+            form.account_type.data = "1"
+    elif form.validate():
+        raw = services.BankAccountInput(
+            bank_code=form.bank_code.data, branch_code=form.branch_code.data,
+            account_type=form.account_type.data, account_number=form.account_number.data,
+            holder_name=form.holder_name.data, kigo=form.kigo.data, bangou=form.bangou.data)
+        try:
+            request_row = services.request_bank_change(
+                db.session, member, raw, idempotency_key=_idempotency_key("bank", form))
+            db.commit()
+        except services.ProfileError as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        else:
+            flash(f"振替口座の変更を受け付けました。{format_date_jp(request_row.effective_date)}の口座振替から新しい口座になる予定です。",
+                  "success")
+            return _show_request(request_row.receipt_no)
+    return render_template("profile/bank_account.html", form=form, member=member,
+                           current=services.current_debit_account(db.session, member), **_bank_context(form))
+
+
+@bp.get("/profile/banks.json", endpoint="banks_json")
+@limiter.limit("120 per minute")
+def banks_json():
+    query = request.args.get("q", "")
+    return {"banks": [{"code": b.code, "name": services.bank_display_name(b), "kana": b.kana}
+                      for b in jpbank.search_banks(query, limit=20)]}
+
+
+@bp.get("/profile/banks/<code>/branches.json", endpoint="branches_json")
+@limiter.limit("120 per minute")
+def branches_json(code: str):
+    try:
+        branches = jpbank.search_branches(code, request.args.get("q", ""), limit=30)
+    except Exception:
+        return {"error": "金融機関が見つかりません", "branches": []}, 404
+    return {"branches": [{"code": b.code, "name": services.branch_display_name(b), "kana": b.kana}
+                         for b in branches]}
+
+
+# ----------------------------------------------------------------- notices
+
+@bp.route("/profile/notifications", methods=["GET", "POST"], endpoint="notifications")
+def notifications():
+    member = current_member()
+    form = NotificationForm()
+    if request.method == "GET":
+        form.form_token.data = new_form_token()
+        for topic, choice in services.preferences_for(db.session, member).items():
+            getattr(form, topic).data = choice
+    elif form.validate():
+        choices = {topic: getattr(form, topic).data for topic in TOPICS}
+        try:
+            request_row = services.save_preferences(db.session, member, choices,
+                                                    idempotency_key=_idempotency_key("notice", form),
+                                                    staff_id=acting_staff_id())
+            db.commit()
+        except services.ProfileError as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        else:
+            flash("お知らせの受け取り方法を変更しました。", "success")
+            return _show_request(request_row.receipt_no)
+    return render_template("profile/notifications.html", form=form, member=member,
+                           legal_notices=services.LEGAL_NOTICES, is_acting=is_acting())

@@ -1,0 +1,658 @@
+"""Member details: address, phone, email, debit account and notice preferences.
+
+Every change is one transaction: the member row (guarded by its version column),
+a ProcedureRequest the member sees on /requests (idempotent on the form's
+one-time token), the notice, and an audit row with before/after (masked).
+Services only flush; the view or CLI command commits.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal import audit
+from portal.clock import today, utcnow
+from portal.contracts.models import Contract, Product
+from portal.gateways import GatewayError, mail_gateway
+from portal.jp import bank as jpbank
+from portal.jp.dates import add_business_days, first_debit_date, format_date_jp
+from portal.jp.errors import JpValueError
+from portal.jp.phone import Phone, mask_phone, parse_phone
+from portal.jp.postal import PostalAddress, format_postal, lookup
+from portal.jp.text import normalize
+from portal.members.models import ACCOUNT_TYPES, DebitAccount, Member
+from portal.messaging.models import OutboxMessage
+from portal.messaging.services import queue_notice, to_e164
+from portal.procedures import services as procedures
+from portal.procedures.models import ProcedureRequest
+from portal.profile.models import CHANNEL_LABELS, PREFERENCE_CHANNELS, TOPIC_LABELS, TOPICS, NotificationPreference
+
+EMAIL_LINK_MAX_AGE = 24 * 60 * 60
+EMAIL_TOKEN_SALT = "profile.email-change"
+MSG_CHANGED_ELSEWHERE = ("ほかの画面で内容が変更されました。最新の登録内容をご確認のうえ、"
+                         "もう一度入力してください。（入力内容は保存されていません）")
+MOBILE_PREFIXES = ("060", "070", "080", "090")
+
+
+class ProfileError(Exception):
+    """A change that cannot be made. `errors` maps form fields to Japanese messages."""
+
+    def __init__(self, message: str, *, field_name: str | None = None,
+                 errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or ({field_name: message} if field_name else {}))
+
+
+class ConcurrentEditError(ProfileError):
+    def __init__(self) -> None:
+        super().__init__(MSG_CHANGED_ELSEWHERE)
+
+
+def _existing(session: Session, member: Member, key: str | None) -> ProcedureRequest | None:
+    """The request a repeated form token already created (a double submit)."""
+    found = procedures.find_by_key(session, key)
+    if found is not None and found.member_id != member.id:
+        raise ProfileError("この申込はすでに処理されています。")
+    return found
+
+
+def _flush_guarded(session: Session) -> None:
+    """Flush; a row changed by another request since we read it is a refusal, not an overwrite."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise ConcurrentEditError() from None
+
+
+def _check_version(member: Member, expected_version: int | None) -> None:
+    if expected_version is None or member.version != expected_version:
+        raise ConcurrentEditError()
+
+
+# ===================================================================== address
+
+@dataclass(frozen=True)
+class AddressInput:
+    postal_code: str
+    prefecture: str = ""
+    city: str = ""
+    street: str = ""
+    building: str | None = None
+
+    @property
+    def full(self) -> str:
+        return f"{self.prefecture}{self.city}{self.street}{(' ' + self.building) if self.building else ''}"
+
+    @property
+    def formatted_postal(self) -> str:
+        return format_postal(self.postal_code)
+
+
+@dataclass
+class AddressChangeResult:
+    request: ProcedureRequest
+    moved_contracts: list[str] = field(default_factory=list)
+    replayed: bool = False
+
+
+def lookup_home_postal(code: str | None) -> PostalAddress:
+    """A postal code for a home address; business and PO-box codes are refused."""
+    try:
+        found = lookup(code)
+    except JpValueError as error:
+        raise ProfileError(error.message, field_name="postal_code") from None
+    if found.is_business:
+        raise ProfileError("事業所・私書箱の郵便番号はご自宅の住所には使えません。ご自宅の郵便番号を入力してください",
+                           field_name="postal_code")
+    return found
+
+
+def postal_suggestion(code: str) -> dict[str, Any]:
+    """What /profile/postal/<code>.json answers (progressive fill in the browser)."""
+    found = lookup_home_postal(code)
+    return {
+        "postal_code": found.postal_code, "formatted": found.formatted_code,
+        "prefecture": found.prefecture, "city": found.city, "town": found.town,
+        "towns": [found.town] + [alt.town for alt in found.alternatives if alt.town],
+    }
+
+
+def _compact(text: str | None) -> str:
+    return re.sub(r"\s+", "", normalize(text))
+
+
+def normalize_address(raw: AddressInput) -> AddressInput:
+    """NFKC every part, fill prefecture and city from Japan Post's data, check they match.
+
+    Raises ProfileError with every field's message at once.
+    """
+    errors: dict[str, str] = {}
+    try:
+        found = lookup_home_postal(raw.postal_code)
+    except ProfileError as error:
+        found = None
+        errors.update(error.errors)
+    prefecture = normalize(raw.prefecture)
+    city = normalize(raw.city)
+    street = normalize(raw.street)
+    building = normalize(raw.building) or None
+    if found is not None:
+        prefecture = prefecture or found.prefecture
+        city = city or found.city
+        if _compact(prefecture) != found.prefecture:
+            errors["prefecture"] = f"郵便番号{found.formatted_code}は{found.prefecture}の番号です。都道府県をお確かめください"
+        elif _compact(city) != _compact(found.city):
+            errors["city"] = f"郵便番号{found.formatted_code}は{found.city}の番号です。市区町村をお確かめください"
+        prefecture, city = found.prefecture, found.city
+    if not street:
+        errors["street"] = "町名・番地を入力してください"
+    elif len(street) > 120:
+        errors["street"] = "町名・番地は120文字以内で入力してください"
+    elif not re.search(r"[0-9０-９一二三四五六七八九十]", street):
+        errors["street"] = "番地（例：1-2-3）まで入力してください"
+    if building and len(building) > 120:
+        errors["building"] = "建物名・部屋番号は120文字以内で入力してください"
+    if errors:
+        raise ProfileError(next(iter(errors.values())), errors=errors)
+    assert found is not None
+    return AddressInput(found.postal_code, prefecture, city, street, building)
+
+
+def property_contracts_at_home(session: Session, member: Member) -> list[Contract]:
+    """住まいる共済 contracts in force whose insured property is the member's home address."""
+    home = _compact(member.address)
+    rows = session.scalars(
+        select(Contract).join(Product, Contract.product_id == Product.id)
+        .where(Contract.member_id == member.id, Product.kind == "sumairu",
+               Contract.status.in_(("in_force", "pending")))
+        .order_by(Contract.id)
+    )
+    return [c for c in rows if c.property_address and _compact(c.property_address) == home]
+
+
+def active_contract_count(session: Session, member: Member) -> int:
+    return len(list(session.scalars(
+        select(Contract.id).where(Contract.member_id == member.id, Contract.status.in_(("in_force", "pending")))
+    )))
+
+
+def address_effective_date(received: date) -> date:
+    """Mail is addressed the business day before it is sent: the new address is on
+    everything sent from the next business day."""
+    return add_business_days(received, 1)
+
+
+def change_address(session: Session, member: Member, address: AddressInput, *, expected_version: int | None,
+                   move_property: bool | None, idempotency_key: str | None,
+                   staff_id: int | None = None) -> AddressChangeResult:
+    """Move the member (every contract at once) and, if asked, the insured property too."""
+    existing = _existing(session, member, idempotency_key)
+    if existing is not None:
+        return AddressChangeResult(existing, procedures.detail_of(existing).get("moved_contracts", []), True)
+    _check_version(member, expected_version)
+    properties = property_contracts_at_home(session, member)
+    if properties and move_property is None:
+        raise ProfileError("住まいる共済の対象の建物・家財も移るかどうかを選んでください", field_name="property_moved")
+    before = {"postal_code": member.postal_code, "address": member.address}
+    if _compact(before["address"]) == _compact(address.full) and member.postal_code == address.postal_code:
+        raise ProfileError("現在のご住所と同じです。新しいご住所を入力してください", field_name="street")
+    member.postal_code = address.postal_code
+    member.prefecture, member.city = address.prefecture, address.city
+    member.street, member.building = address.street, address.building
+    moved: list[str] = []
+    if move_property:
+        for contract in properties:
+            contract.property_postal_code = address.postal_code
+            contract.property_address = member.address
+            contract.needs_rerating = True
+            moved.append(contract.contract_no)
+    _flush_guarded(session)
+    effective = address_effective_date(today())
+    summary = f"新しいご住所：〒{address.formatted_postal} {member.address}"
+    if moved:
+        summary += "（住まいる共済の対象物件の所在地も変更、掛金を再計算します）"
+    request = procedures.start(
+        session, member, "address_change", summary, status="completed", effective_date=effective,
+        detail={"moved_contracts": moved, "property_question": bool(properties)},
+        idempotency_key=idempotency_key, staff_id=staff_id, notify=False,
+    )
+    text = (f"{member.name}様 住所変更を承りました（受付番号 {request.receipt_no}）。"
+            f"{format_date_jp(effective)}以降に発送する郵送物から新しいご住所でお届けします。")
+    if moved:
+        text += "住まいる共済の対象物件の所在地も変更しました。構造・面積により掛金が変わる場合は、担当者からご連絡します。"
+    queue_notice(session, member, "【完了】住所変更", text)
+    audit.record("profile.address_change", target_type="member", target_id=member.id,
+                 detail={"receipt_no": request.receipt_no,
+                         "before": before,
+                         "after": {"postal_code": member.postal_code, "address": member.address},
+                         "property_moved": moved})
+    return AddressChangeResult(request, moved)
+
+
+# ===================================================================== phone
+
+def prepare_phone_change(member: Member, raw_phone: str | None, channel: str) -> Phone:
+    """Check the new number before a code is sent to it."""
+    try:
+        phone = parse_phone(raw_phone)
+    except JpValueError as error:
+        raise ProfileError(error.message, field_name="phone") from None
+    if phone.national == member.phone:
+        raise ProfileError("現在ご登録の電話番号と同じです", field_name="phone")
+    if channel == "sms" and not phone.can_receive_sms:
+        raise ProfileError("この番号ではSMSを受け取れません。固定電話の場合は「音声通話」を選んでください",
+                           field_name="phone")
+    if channel == "voice" and not phone.can_receive_voice:
+        raise ProfileError("この番号には音声通話で認証コードをお届けできません", field_name="phone")
+    if channel not in ("sms", "voice"):
+        raise ProfileError("受け取り方法を選んでください", field_name="channel")
+    return phone
+
+
+def change_phone(session: Session, member: Member, new_phone: Phone, *, idempotency_key: str | None,
+                 staff_id: int | None = None) -> ProcedureRequest:
+    """Replace the phone once the code sent to it was entered; tell the OLD number."""
+    existing = _existing(session, member, idempotency_key)
+    if existing is not None:
+        return existing
+    old = member.phone
+    # Queued before the change so it goes to the number being replaced.
+    session.add(OutboxMessage(
+        member_id=member.id, channel="sms" if old.startswith(MOBILE_PREFIXES) else "voice",
+        recipient=to_e164(old), subject="【重要】電話番号の変更",
+        body=(f"{member.name}様 マイページでご登録の電話番号が変更されました（新しい番号 {new_phone.masked}）。"
+              "お心当たりがない場合は、すぐにサービスセンターへご連絡ください。"),
+    ))
+    member.phone = new_phone.national
+    _flush_guarded(session)
+    request = procedures.start(
+        session, member, "phone_change", f"新しい電話番号：{new_phone.masked}", status="completed",
+        effective_date=today(), idempotency_key=idempotency_key, staff_id=staff_id, notify=False,
+    )
+    audit.record("profile.phone_change", target_type="member", target_id=member.id,
+                 detail={"receipt_no": request.receipt_no,
+                         "before": {"phone": mask_phone(old)}, "after": {"phone": new_phone.masked}})
+    return request
+
+
+# ===================================================================== email
+
+def mask_email(email: str | None) -> str:
+    if not email:
+        return ""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _email_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=EMAIL_TOKEN_SALT)
+
+
+def normalize_new_email(member: Member, raw: str | None) -> str:
+    text = normalize(raw)
+    if not text:
+        raise ProfileError("メールアドレスを入力してください", field_name="email")
+    try:
+        email = validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ProfileError("メールアドレスの形式が正しくありません（例：taro@example.jp）", field_name="email") from None
+    if len(email) > 254:
+        raise ProfileError("メールアドレスが長すぎます", field_name="email")
+    if member.email and email.lower() == member.email.lower():
+        raise ProfileError("現在ご登録のメールアドレスと同じです", field_name="email")
+    return email
+
+
+def make_email_token(secret_key: str, member: Member, new_email: str) -> str:
+    """Signed; carries the current email and version, so it works once (any later change voids it)."""
+    return _email_serializer(secret_key).dumps(
+        {"m": member.id, "e": new_email, "o": member.email or "", "v": member.version})
+
+
+def send_email_confirmation(member: Member, raw_email: str | None, *, secret_key: str,
+                            link_for: Callable[[str], str]) -> str:
+    """Mail a confirmation link to the new address (at once, like a one-time code)."""
+    email = normalize_new_email(member, raw_email)
+    link = link_for(make_email_token(secret_key, member, email))
+    body = (f"{member.name}様\n\nマイページでメールアドレスの変更を受け付けました。\n"
+            f"24時間以内に次のリンクを開き、変更を確定してください。\n\n{link}\n\n"
+            "お心当たりがない場合は、このメールを破棄してください。登録内容は変わりません。\n"
+            "みらい共済生活協同組合")
+    try:
+        mail_gateway().send_mail(email, "【マイページ】メールアドレス変更の確認", body)
+    except GatewayError as error:
+        raise ProfileError(error.message, field_name="email") from None
+    audit.record("profile.email_change_requested", target_type="member", target_id=member.id,
+                 detail={"to": mask_email(email)}, member_id=member.id)
+    return email
+
+
+@dataclass(frozen=True)
+class EmailChangeClaim:
+    member: Member
+    new_email: str
+
+
+def read_email_token(session: Session, secret_key: str, token: str,
+                     max_age: int = EMAIL_LINK_MAX_AGE) -> EmailChangeClaim:
+    try:
+        data = _email_serializer(secret_key).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise ProfileError("確認リンクの有効期限（24時間）が切れています。お手数ですが、もう一度変更をお申し込みください。") from None
+    except BadSignature:
+        raise ProfileError("確認リンクが正しくありません。メールのリンクをそのまま開いてください。") from None
+    member = session.get(Member, data.get("m")) if isinstance(data, dict) else None
+    if member is None or (member.email or "") != data.get("o") or member.version != data.get("v"):
+        raise ProfileError("この確認リンクはすでに使われたか、無効になっています。必要な場合はもう一度お申し込みください。")
+    return EmailChangeClaim(member, data["e"])
+
+
+def confirm_email_change(session: Session, secret_key: str, token: str) -> ProcedureRequest:
+    claim = read_email_token(session, secret_key, token)
+    member, old = claim.member, claim.member.email
+    if old:  # a notice to the address being replaced
+        session.add(OutboxMessage(
+            member_id=member.id, channel="mail", recipient=old, subject="【重要】メールアドレスの変更",
+            body=(f"{member.name}様 マイページでご登録のメールアドレスが {mask_email(claim.new_email)} に変更されました。"
+                  "お心当たりがない場合は、すぐにサービスセンターへご連絡ください。"),
+        ))
+    member.email = claim.new_email
+    _flush_guarded(session)
+    request = procedures.start(
+        session, member, "email_change", f"新しいメールアドレス：{mask_email(claim.new_email)}",
+        status="completed", effective_date=today(), notify=False,
+        idempotency_key="email:" + hashlib.sha256(token.encode()).hexdigest()[:50],
+    )
+    audit.record("profile.email_change", target_type="member", target_id=member.id, member_id=member.id,
+                 detail={"receipt_no": request.receipt_no,
+                         "before": {"email": mask_email(old)}, "after": {"email": mask_email(claim.new_email)}})
+    return request
+
+
+# ===================================================================== debit account
+
+@dataclass(frozen=True)
+class BankAccountInput:
+    bank_code: str | None = None
+    branch_code: str | None = None
+    account_type: str | None = None
+    account_number: str | None = None
+    holder_name: str | None = None
+    kigo: str | None = None
+    bangou: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidAccount:
+    bank: jpbank.Bank
+    branch: jpbank.Branch
+    account_type: int
+    account_number: str
+    holder_name: str
+
+    @property
+    def bank_label(self) -> str:
+        return bank_display_name(self.bank)
+
+    @property
+    def branch_label(self) -> str:
+        return branch_display_name(self.branch)
+
+    @property
+    def masked(self) -> str:
+        return f"{self.bank_label} {self.branch_label} {ACCOUNT_TYPES[self.account_type]} ***{self.account_number[-4:]}"
+
+
+def bank_display_name(bank: jpbank.Bank) -> str:
+    """zengin-code leaves 銀行 off bank names ('みずほ'); members know them as 'みずほ銀行'."""
+    name = normalize(bank.name)
+    if (bank.code < "1000" or bank.code == jpbank.YUCHO_BANK_CODE) and not name.endswith("銀行"):
+        return name + "銀行"
+    return name
+
+
+def branch_display_name(branch: jpbank.Branch) -> str:
+    name = normalize(branch.name)
+    if branch.bank_code == jpbank.YUCHO_BANK_CODE:
+        return name + "店"
+    if name.endswith(("支店", "本店", "営業部", "出張所", "営業所", "支所", "本所")):
+        return name
+    return name + "支店"
+
+
+def validate_bank_account(raw: BankAccountInput) -> ValidAccount:
+    """Zengin validation of every field at once (ゆうちょ as 記号・番号)."""
+    errors: dict[str, str] = {}
+    bank = branch = None
+    account_type: int | None = None
+    number = ""
+    try:
+        bank = jpbank.find_bank(raw.bank_code)
+    except JpValueError as error:
+        errors["bank_code"] = error.message
+    if bank is not None and bank.code == jpbank.YUCHO_BANK_CODE:
+        try:
+            yucho = jpbank.yucho_to_branch_account(raw.kigo, raw.bangou)
+            branch = jpbank.find_branch(bank.code, yucho.branch_code)
+            account_type, number = int(yucho.account_type), yucho.account_number
+        except JpValueError as error:
+            errors["bangou" if "番号" in error.message and "記号" not in error.message else "kigo"] = error.message
+    elif bank is not None:
+        try:
+            branch = jpbank.find_branch(bank.code, raw.branch_code)
+        except JpValueError as error:
+            errors["branch_code"] = error.message
+        try:
+            account_type = int(jpbank.parse_account_type(raw.account_type))
+        except JpValueError as error:
+            errors["account_type"] = error.message
+        try:
+            number = jpbank.normalize_account_number(raw.account_number)
+        except JpValueError as error:
+            errors["account_number"] = error.message
+    try:
+        holder = jpbank.normalize_holder_name(raw.holder_name)
+    except JpValueError as error:
+        errors["holder_name"] = error.message
+    if errors:
+        raise ProfileError(next(iter(errors.values())), errors=errors)
+    assert bank is not None and branch is not None and account_type is not None
+    return ValidAccount(bank, branch, account_type, number, holder)
+
+
+def current_debit_account(session: Session, member: Member) -> DebitAccount | None:
+    return session.scalar(select(DebitAccount).where(DebitAccount.member_id == member.id,
+                                                     DebitAccount.is_current.is_(True))
+                          .order_by(DebitAccount.id.desc()).limit(1))
+
+
+def request_bank_change(session: Session, member: Member, raw: BankAccountInput, *,
+                        idempotency_key: str | None, staff_id: int | None = None) -> ProcedureRequest:
+    """A new debit account, not used until staff (or the CLI) complete the request."""
+    existing = _existing(session, member, idempotency_key)
+    if existing is not None:
+        return existing
+    account = validate_bank_account(raw)
+    key = (account.bank.code, account.branch.code, account.account_type, account.account_number)
+    row = session.scalar(select(DebitAccount).where(
+        DebitAccount.member_id == member.id, DebitAccount.bank_code == key[0], DebitAccount.branch_code == key[1],
+        DebitAccount.account_type == key[2], DebitAccount.account_number == key[3]))
+    if row is not None and row.is_current:
+        raise ProfileError("現在の振替口座と同じ口座です", field_name="account_number")
+    pending = session.scalar(select(ProcedureRequest).where(
+        ProcedureRequest.member_id == member.id, ProcedureRequest.kind == "bank_account_change",
+        ProcedureRequest.status.in_(("received", "reviewing"))).limit(1))
+    if pending is not None:
+        raise ProfileError(f"振替口座の変更をお手続き中です（受付番号 {pending.receipt_no}）。完了までお待ちください。")
+    if row is None:
+        row = DebitAccount(member_id=member.id, bank_code=account.bank.code, bank_name=account.bank_label,
+                           branch_code=account.branch.code, branch_name=account.branch_label,
+                           account_type=account.account_type, account_number=account.account_number,
+                           holder_name=account.holder_name, is_current=False)
+        session.add(row)
+    else:
+        row.holder_name = account.holder_name
+    session.flush()
+    received = today()
+    effective = first_debit_date(received)
+    current = current_debit_account(session, member)
+    request = procedures.start(
+        session, member, "bank_account_change",
+        f"新しい振替口座：{row.masked}（{format_date_jp(effective)}の口座振替から）",
+        effective_date=effective, idempotency_key=idempotency_key, staff_id=staff_id,
+        detail={"debit_account_id": row.id, "received_on": received.isoformat()},
+    )
+    audit.record("profile.bank_account_change_requested", target_type="member", target_id=member.id,
+                 detail={"receipt_no": request.receipt_no,
+                         "before": {"account": current.masked if current else None},
+                         "after": {"account": row.masked},
+                         "effective_date": effective.isoformat()})
+    return request
+
+
+def find_bank_request(session: Session, receipt_no: str) -> ProcedureRequest:
+    request = session.scalar(select(ProcedureRequest).where(ProcedureRequest.receipt_no == receipt_no))
+    if request is None or request.kind != "bank_account_change":
+        raise ProfileError(f"振替口座変更の受付番号 {receipt_no} が見つかりません")
+    return request
+
+
+def review_bank_change(session: Session, request: ProcedureRequest) -> ProcedureRequest:
+    if request.status != "received":
+        raise ProfileError("受付済の申込だけを確認中にできます")
+    return procedures.change_status(session, request, "reviewing", "金融機関に口座を確認しています")
+
+
+def complete_bank_change(session: Session, request: ProcedureRequest) -> ProcedureRequest:
+    """Switch every debit contract of the member to the new account and make it current."""
+    if request.kind != "bank_account_change":
+        raise ProfileError("振替口座変更の申込ではありません")
+    if request.status not in ("received", "reviewing"):
+        raise ProfileError(f"この申込（{request.receipt_no}）はすでに「{request.status_label}」です")
+    account = session.get(DebitAccount, procedures.detail_of(request).get("debit_account_id"))
+    if account is None or account.member_id != request.member_id:
+        raise ProfileError("申込の口座が見つかりません")
+    if request.status == "received":
+        procedures.change_status(session, request, "reviewing", notify=False)
+    previous = [a for a in session.scalars(select(DebitAccount).where(
+        DebitAccount.member_id == request.member_id, DebitAccount.is_current.is_(True))) if a.id != account.id]
+    for old in previous:
+        old.is_current = False
+    account.is_current = True
+    contracts = list(session.scalars(select(Contract).where(
+        Contract.member_id == request.member_id, Contract.payment_method == "debit",
+        Contract.status.in_(("in_force", "pending")))))
+    for contract in contracts:
+        contract.debit_account_id = account.id
+    session.flush()
+    note = (f"{format_date_jp(request.effective_date)}の口座振替から新しい口座（***{account.last4}）になります"
+            if request.effective_date else None)
+    procedures.change_status(session, request, "completed", note)
+    audit.record("profile.bank_account_change_completed", target_type="member", target_id=request.member_id,
+                 member_id=request.member_id,
+                 detail={"receipt_no": request.receipt_no,
+                         "before": {"accounts": [a.masked for a in previous]},
+                         "after": {"account": account.masked},
+                         "contracts": [c.contract_no for c in contracts]})
+    return request
+
+
+# ===================================================================== notices
+
+LEGAL_NOTICES = (
+    "ご契約内容・更新のお知らせ（共済契約証書を含む）",
+    "共済掛金の振替不能・未払いのお知らせ",
+    "共済約款・規約の変更、総代会のお知らせ",
+)
+
+
+def _is_mobile(member: Member) -> bool:
+    return member.phone[:3] in MOBILE_PREFIXES
+
+
+def default_channel(member: Member, topic: str) -> str:
+    if topic == "procedure":
+        return "sms" if _is_mobile(member) else ("mail" if member.email else "post")
+    return "post"
+
+
+def _preference_row(session: Session, member: Member) -> NotificationPreference | None:
+    return session.scalar(select(NotificationPreference).where(NotificationPreference.member_id == member.id))
+
+
+def preferences_for(session: Session, member: Member) -> dict[str, str]:
+    row = _preference_row(session, member)
+    return {topic: row.channel_for(topic) if row else default_channel(member, topic) for topic in TOPICS}
+
+
+def notice_channel(member: Member, topic: str) -> str | None:
+    """The electronic channel for a notice of this topic: 'sms', 'mail' or None.
+
+    None when the member chose post (paper only) or no notice. Topics outside
+    the member's choices (security notices and the like) always go out.
+    """
+    from portal.extensions import db
+
+    if topic not in TOPICS:
+        return "sms" if _is_mobile(member) else ("mail" if member.email else None)
+    session = object_session(member) or db.session
+    choice = preferences_for(session, member)[topic]
+    if choice == "sms":
+        return "sms" if _is_mobile(member) else ("mail" if member.email else None)
+    if choice == "mail":
+        return "mail" if member.email else ("sms" if _is_mobile(member) else None)
+    return None
+
+
+def save_preferences(session: Session, member: Member, choices: dict[str, str], *,
+                     idempotency_key: str | None, staff_id: int | None = None) -> ProcedureRequest:
+    existing = _existing(session, member, idempotency_key)
+    if existing is not None:
+        return existing
+    errors: dict[str, str] = {}
+    for topic in TOPICS:
+        choice = choices.get(topic)
+        if choice not in PREFERENCE_CHANNELS:
+            errors[topic] = "受け取り方法を選んでください"
+        elif choice == "sms" and not _is_mobile(member):
+            errors[topic] = "ご登録の電話番号は携帯電話ではないため、SMSは選べません"
+        elif choice == "mail" and not member.email:
+            errors[topic] = "メールアドレスが登録されていません。先にメールアドレスを登録してください"
+    if errors:
+        raise ProfileError(next(iter(errors.values())), errors=errors)
+    before = preferences_for(session, member)
+    row = _preference_row(session, member)
+    if row is None:
+        row = NotificationPreference(member_id=member.id)
+        session.add(row)
+    for topic in TOPICS:
+        setattr(row, f"{topic}_channel", choices[topic])
+    row.updated_at = utcnow()
+    session.flush()
+    summary = "、".join(f"{TOPIC_LABELS[t].split('（')[0]}：{CHANNEL_LABELS[choices[t]]}" for t in TOPICS)
+    request = procedures.start(session, member, "notification_settings", summary, status="completed",
+                               effective_date=today(), idempotency_key=idempotency_key, staff_id=staff_id,
+                               notify=False)
+    audit.record("profile.notification_settings", target_type="member", target_id=member.id,
+                 detail={"receipt_no": request.receipt_no, "before": before, "after": dict(choices)})
+    return request
+
+
+def pending_changes(session: Session, member: Member) -> list[ProcedureRequest]:
+    """Requests not finished yet, or finished but not yet in effect (for the /requests banner)."""
+    rows = procedures.for_member(session, member.id)
+    day = today()
+    return [r for r in rows if r.is_open or (r.effective_date is not None and r.effective_date > day
+                                             and r.status == "completed")]
+
