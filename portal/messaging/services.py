@@ -54,7 +54,27 @@ def queue_notice(session: Session, member: Member, subject: str, body: str, *,
                             subject=subject, body=body)
     session.add(message)
     session.flush()
+    _deliver_after_commit(session, message.id)
     return message
+
+
+def _deliver_after_commit(session: Session, message_id: int) -> None:
+    """Send right after the request commits; a failure leaves it for deliver-outbox."""
+    from flask import has_app_context
+
+    from portal.extensions import db
+
+    if not has_app_context() or db.session is not session:
+        return  # CLI batch or a test session: deliver-outbox sends it
+
+    def deliver() -> None:
+        try:
+            deliver_pending(session, only_ids=[message_id])
+        except Exception:  # never fail a request whose procedure is already stored
+            session.rollback()
+            log.exception("immediate delivery of outbox message %s failed", message_id)
+
+    db.after_commit(deliver)
 
 
 def send_now(message: OutboxMessage) -> None:
@@ -67,8 +87,8 @@ def send_now(message: OutboxMessage) -> None:
         sms_gateway().send_sms(message.recipient, text)
 
 
-def deliver_pending(session: Session, limit: int = 100) -> tuple[int, int]:
-    """Send due queued messages; returns (sent, failed). Commits per message."""
+def deliver_pending(session: Session, limit: int = 100, only_ids: list[int] | None = None) -> tuple[int, int]:
+    """Send due queued messages; returns (sent, failed). Commits once at the end."""
     sent = failed = 0
     query = (
         select(OutboxMessage)
@@ -76,6 +96,8 @@ def deliver_pending(session: Session, limit: int = 100) -> tuple[int, int]:
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    if only_ids is not None:
+        query = query.where(OutboxMessage.id.in_(only_ids))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for message in session.scalars(query).all():
