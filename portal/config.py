@@ -61,6 +61,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAIL_FROM": _env("PORTAL_MAIL_FROM", "mypage@example.jp"),
         "AWS_REGION": _env("PORTAL_AWS_REGION", "ap-northeast-1"),
         "AWS_ENDPOINT_URL": _env("PORTAL_AWS_ENDPOINT_URL"),
+        # The origination identity (number or pool) voice calls are made from.
+        "AWS_VOICE_ORIGINATION": _env("PORTAL_AWS_VOICE_ORIGINATION"),
+        # Tests of other features sign in with the password alone; production asks a
+        # new device for a code.
+        "TRUST_NEW_DEVICES": False,
         "STORAGE": _env("PORTAL_STORAGE", "local"),
         "STORAGE_DIR": _env("PORTAL_STORAGE_DIR", str(instance_path / "files")),
         "S3_BUCKET": _env("PORTAL_S3_BUCKET", "mypage-files"),

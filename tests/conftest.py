@@ -118,6 +118,7 @@ def app_config(backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "STORAGE_DIR": str(tmp_path_factory.mktemp("files")),
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        "TRUST_NEW_DEVICES": True,  # other features sign in with the password only; tests/auth covers codes
     }
 
 

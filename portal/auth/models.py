@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import utcnow
-from portal.db import Base, UTCDateTime
+from portal.db import Base, UTCDateTime, sql_in
 
 
 class AuthSession(Base):
@@ -33,3 +33,69 @@ class AuthSession(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(30))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+CODE_PURPOSES = ("signup", "login", "reset", "phone_change")
+CODE_CHANNELS = ("sms", "voice")
+CODE_STATUSES = ("active", "used", "replaced", "burned")
+
+
+class CodeChallenge(Base):
+    """One one-time code sent (or, for an unknown member, pretended to be sent).
+
+    Only a fresh pyotp secret is kept, never the code: the code is HOTP(secret, 0).
+    A decoy challenge is what step 1 of signup and reset stores when the data do
+    not match, so both answers do the same work and look the same; it never verifies.
+    """
+
+    __tablename__ = "code_challenges"
+    __table_args__ = (
+        CheckConstraint(f"purpose IN {sql_in(CODE_PURPOSES)}", name="purpose"),
+        CheckConstraint(f"channel IN {sql_in(CODE_CHANNELS)}", name="channel"),
+        CheckConstraint(f"status IN {sql_in(CODE_STATUSES)}", name="status"),
+        Index("ix_code_challenges_phone_created", "phone", "created_at"),
+        Index("ix_code_challenges_ip_created", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[str] = mapped_column(String(5))
+    phone: Mapped[str] = mapped_column(String(11))  # national digits
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    secret: Mapped[str] = mapped_column(String(32))
+    is_decoy: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    wrong_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CodeFailure(Base):
+    """A wrong code entry; 10 per member or phone in 24 h lock code entry (SECURITY.md)."""
+
+    __tablename__ = "code_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(String(11), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class KnownDevice(Base):
+    """A browser where the member has signed in with a code (remembered 90 days).
+
+    The browser keeps a signed random token in a cookie; only its SHA-256 is stored.
+    """
+
+    __tablename__ = "known_devices"
+    __table_args__ = (UniqueConstraint("member_id", "token_hash", name="uq_known_devices_member_token"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

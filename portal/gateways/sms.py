@@ -42,5 +42,6 @@ def build(config: dict[str, Any]) -> SmsGateway:
     if backend == "aws":
         from portal.gateways.aws_sms import AwsSmsGateway
 
-        return AwsSmsGateway(region=config["AWS_REGION"], endpoint_url=config["AWS_ENDPOINT_URL"])
+        return AwsSmsGateway(region=config["AWS_REGION"], endpoint_url=config["AWS_ENDPOINT_URL"],
+                             origination_identity=config.get("AWS_VOICE_ORIGINATION"))
     raise GatewayError(detail=f"unknown PORTAL_SMS_BACKEND {backend!r}")
