@@ -82,3 +82,35 @@ class AuditLog(Base):
     detail: Mapped[str | None] = mapped_column(Text)  # JSON, already masked
     ip: Mapped[str | None] = mapped_column(String(45))
     request_id: Mapped[str | None] = mapped_column(String(32))
+
+
+# --- append-only audit log ------------------------------------------------------
+# The application may only add audit rows. Mapper events stop an ORM update or
+# delete of a loaded row; the session event stops bulk UPDATE/DELETE statements
+# aimed at the table through the ORM (session.execute(update(AuditLog)...)).
+class AuditLogImmutableError(RuntimeError):
+    """Raised when code tries to change or remove an audit row."""
+
+
+from sqlalchemy import event  # noqa: E402  (kept next to the listeners it serves)
+from sqlalchemy.orm import Session  # noqa: E402
+
+
+@event.listens_for(AuditLog, "before_update")
+def _refuse_audit_update(_mapper, _connection, target: AuditLog) -> None:
+    raise AuditLogImmutableError(f"audit log rows are append-only (row {target.id})")
+
+
+@event.listens_for(AuditLog, "before_delete")
+def _refuse_audit_delete(_mapper, _connection, target: AuditLog) -> None:
+    raise AuditLogImmutableError(f"audit log rows are append-only (row {target.id})")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_changes(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_arguments.get("mapper")
+    table = getattr(state.statement, "table", None)
+    if (mapper is not None and mapper.class_ is AuditLog) or getattr(table, "name", None) == "audit_log":
+        raise AuditLogImmutableError("audit log rows are append-only (bulk update/delete refused)")

@@ -1,22 +1,93 @@
-"""Staff accounts: creation (CLI and admin console), sign-in with TOTP."""
+"""Staff accounts and the staff console's rules: sign-in with TOTP, member
+search, acting as a member (impersonation), the audit log and its reports.
+
+Services take a Session and plain values, flush, never commit, and raise
+StaffError with a Japanese `.message` (and `.field` when it belongs to one).
+"""
 from __future__ import annotations
 
-import pyotp
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import csv
+import io
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from portal.auth.passwords import hash_password
-from portal.staff.models import STAFF_ROLES, StaffRole, StaffUser
+import pyotp
+from pyotp.utils import strings_equal
+from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from portal.auth.models import AuthSession
+from portal.auth.passwords import hash_password, verify_password
+from portal.clock import TOKYO, to_tokyo, utcnow
+from portal.jp.errors import JpValueError
+from portal.jp.text import SMALL_TO_LARGE_KANA, digits_only, kana_search_key, normalize
+from portal.members.models import Member
+from portal.staff.models import ROLE_LABELS, STAFF_ROLES, AuditLog, StaffRole, StaffUser
 
 TOTP_ISSUER = "みらい共済 マイページ"
+TOTP_VALID_WINDOW = 1  # ±1 step of 30 s: clocks of phones drift
+# One message for every sign-in failure: it never says which part was wrong.
+LOGIN_ERROR = "メールアドレス、パスワードまたは確認コードが正しくありません。"
+ACTING_LIMIT = timedelta(minutes=30)
+ACT_REASONS = {
+    "phone_inquiry": "お電話でのお問い合わせ対応",
+    "procedure_guidance": "手続き操作のご案内",
+    "display_check": "表示内容の確認（不具合の調査）",
+    "shop_visit": "共済ショップ窓口での対応",
+    "other": "その他",
+}
+MEMBER_STATUS_LABELS = {"active": "有効", "suspended": "停止中", "withdrawn": "脱退"}
+ACTION_LABELS = {
+    "staff.login": "スタッフログイン",
+    "staff.login_failed": "スタッフログイン失敗",
+    "staff.logout": "スタッフログアウト",
+    "staff.member_search": "組合員検索",
+    "staff.member_open": "組合員情報の閲覧",
+    "impersonation.start": "代理操作の開始",
+    "impersonation.request": "代理操作中の画面操作",
+    "impersonation.end": "代理操作の終了",
+    "staff.user_create": "スタッフ作成",
+    "staff.user_disable": "スタッフ無効化",
+    "staff.user_enable": "スタッフ有効化",
+    "staff.totp_reset": "TOTPの再発行",
+    "audit.export": "監査ログのCSV出力",
+}
+ACCESS_ACTIONS = ("staff.member_open", "impersonation.start")
+
+
+class TOTP(pyotp.TOTP):
+    """pyotp's TOTP without its 112-bit minimum on existing secrets.
+
+    pyotp 2.12 refuses secrets under 112 bits, but the demo staff's secret
+    documented in DESIGN.md (JBSWY3DPEHPK3PXP) is 80 bits. New secrets are always
+    pyotp.random_base32() (160 bits); the algorithm (RFC 6238, SHA-1, 6 digits,
+    30 s) is pyotp's own.
+    """
+
+    def byte_secret(self) -> bytes:
+        import base64
+
+        secret = self.secret + "=" * (-len(self.secret) % 8)
+        return base64.b32decode(secret, casefold=True)
+
+
+def totp_for(staff_or_secret: StaffUser | str) -> TOTP:
+    secret = staff_or_secret if isinstance(staff_or_secret, str) else staff_or_secret.totp_secret
+    return TOTP(secret)
 
 
 class StaffError(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
+# --- accounts ------------------------------------------------------------------
 def create_staff(session: Session, email: str, roles: list[str], password: str, *, name: str | None = None,
                  totp_secret: str | None = None) -> StaffUser:
     email = email.strip().lower()
@@ -38,4 +109,491 @@ def create_staff(session: Session, email: str, roles: list[str], password: str, 
 
 
 def provisioning_uri(staff: StaffUser) -> str:
-    return pyotp.TOTP(staff.totp_secret).provisioning_uri(name=staff.email, issuer_name=TOTP_ISSUER)
+    return totp_for(staff).provisioning_uri(name=staff.email, issuer_name=TOTP_ISSUER)
+
+
+def create_staff_account(session: Session, email: str, name: str, roles: list[str]) -> tuple[StaffUser, str]:
+    """Admin console: a new staff user with a generated password (both shown once)."""
+    email = normalize(email).lower()
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise StaffError("メールアドレスの形式が正しくありません", "email")
+    if not roles:
+        raise StaffError("役割を1つ以上選んでください", "roles")
+    if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
+        raise StaffError("このメールアドレスのスタッフはすでに登録されています", "email")
+    password = secrets.token_urlsafe(12)
+    staff = create_staff(session, email, roles, password, name=normalize(name) or None)
+    return staff, password
+
+
+def end_staff_sessions(session: Session, staff_id: int, reason: str) -> None:
+    session.execute(update(AuthSession)
+                    .where(AuthSession.staff_id == staff_id, AuthSession.ended_at.is_(None))
+                    .values(ended_at=utcnow(), ended_reason=reason))
+
+
+def set_staff_enabled(session: Session, staff_id: int, enabled: bool, *, by_staff_id: int) -> StaffUser:
+    staff = session.get(StaffUser, staff_id)
+    if staff is None:
+        raise StaffError("スタッフが見つかりません")
+    if not enabled and staff_id == by_staff_id:
+        raise StaffError("自分自身を無効にすることはできません")
+    staff.is_enabled = enabled
+    if not enabled:
+        end_staff_sessions(session, staff.id, "disabled")
+    session.flush()
+    return staff
+
+
+def reset_totp(session: Session, staff_id: int) -> StaffUser:
+    """A new TOTP secret (a lost phone); every open session of that staff user ends."""
+    staff = session.get(StaffUser, staff_id)
+    if staff is None:
+        raise StaffError("スタッフが見つかりません")
+    staff.totp_secret = pyotp.random_base32()
+    staff.last_totp_step = 0
+    end_staff_sessions(session, staff.id, "totp_reset")
+    session.flush()
+    return staff
+
+
+def list_staff(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+# --- sign-in ---------------------------------------------------------------------
+def check_password(session: Session, email: str, password: str) -> StaffUser:
+    """First step of staff sign-in. Unknown e-mail, wrong password and a disabled
+    account all give LOGIN_ERROR and take the same time (a hash is always checked)."""
+    email = normalize(email).lower()
+    staff = session.scalar(select(StaffUser).where(StaffUser.email == email)) if email else None
+    ok = verify_password(staff.password_hash if staff else None, password or "")
+    if staff is None or not ok or not staff.is_enabled:
+        raise StaffError(LOGIN_ERROR)
+    return staff
+
+
+def verify_totp(session: Session, staff: StaffUser, code: str, *, at: datetime | None = None) -> int:
+    """Second step: a 6-digit code of the current 30 s step ±1, never one already used.
+
+    Returns the accepted time step. The step is claimed with a conditional UPDATE,
+    so two requests racing with the same code cannot both succeed.
+    """
+    try:
+        code = digits_only(code)
+    except JpValueError:
+        raise StaffError(LOGIN_ERROR) from None
+    if len(code) != 6 or not staff.is_enabled:
+        raise StaffError(LOGIN_ERROR)
+    totp = totp_for(staff)
+    current = totp.timecode(at or utcnow())
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if not strings_equal(totp.generate_otp(step), code):
+            continue
+        claimed = session.execute(
+            update(StaffUser)
+            .where(StaffUser.id == staff.id, StaffUser.last_totp_step < step)
+            .values(last_totp_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            break  # this code (or a later one) was already used: a replay
+        session.refresh(staff, ["last_totp_step"])
+        return step
+    raise StaffError(LOGIN_ERROR)
+
+
+# --- member search -----------------------------------------------------------------
+def _kana_key_sql(column):
+    """The SQL twin of kana_search_key for stored フリガナ (already full-width katakana)."""
+    expr = column
+    for old, new in [(" ", ""), ("\u3000", ""), ("・", "")] + list(SMALL_TO_LARGE_KANA.items()):
+        expr = func.replace(expr, old, new)
+    return expr
+
+
+def mask_name(name: str) -> str:
+    """山田 太郎 → 山田 ＊＊: enough to confirm a caller, not to read off a list."""
+    family, _, given = name.partition(" ")
+    if not given:
+        return name[:1] + "＊" * (len(name) - 1)
+    return f"{family} " + "＊" * len(given)
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}-****-{phone[-4:]}" if phone else ""
+
+
+@dataclass
+class MemberHit:
+    id: int
+    member_no: str
+    name_masked: str
+    name_kana: str
+    birth_year: int
+    phone_masked: str
+    prefecture: str
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return MEMBER_STATUS_LABELS.get(self.status, self.status)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    kind: str  # "number" or "kana"
+    hits: list[MemberHit]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_members(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> SearchResult:
+    """By 組合員番号, 証書番号 or phone (digits, hyphens and 全角 accepted, exact match),
+    or by フリガナ (ｶﾅ, かな, カナ; part of the name is enough)."""
+    from portal.contracts.models import Contract
+
+    text = normalize(query)
+    if not text:
+        raise StaffError("組合員番号・証書番号・電話番号・フリガナのいずれかを入力してください", "q")
+    try:
+        digits = digits_only(text)
+    except JpValueError:
+        digits = ""
+    if digits:
+        kind = "number"
+        by_contract = select(Contract.member_id).where(Contract.contract_no == digits)
+        condition = or_(Member.member_no == digits, Member.phone == digits, Member.id.in_(by_contract))
+    else:
+        kind = "kana"
+        key = kana_search_key(text)
+        if not re.fullmatch(r"[ァ-ヺー]+", key):
+            raise StaffError("氏名はフリガナ（カタカナまたはひらがな）で入力してください", "q")
+        condition = _kana_key_sql(Member.name_kana).like(f"%{key}%")
+    total = session.scalar(select(func.count()).select_from(Member).where(condition)) or 0
+    page = max(1, page)
+    rows = session.scalars(select(Member).where(condition).order_by(Member.name_kana, Member.member_no)
+                           .limit(per_page).offset((page - 1) * per_page))
+    hits = [MemberHit(id=m.id, member_no=m.member_no, name_masked=mask_name(m.name), name_kana=m.name_kana,
+                      birth_year=m.birth_date.year, phone_masked=mask_phone(m.phone), prefecture=m.prefecture,
+                      status=m.status) for m in rows]
+    return SearchResult(query=text, kind=kind, hits=hits, total=total, page=page, per_page=per_page)
+
+
+@dataclass
+class MemberOverview:
+    member: Member
+    contracts: list[Any]
+    procedures: list[Any]
+    debit_accounts: list[Any]
+    history: list[AccessEntry]
+    can_act: bool
+    refusal: str | None
+
+
+def member_overview(session: Session, member_id: int) -> MemberOverview | None:
+    """Everything the console shows about an opened member, read-only."""
+    from portal.contracts.models import Contract
+    from portal.members.models import DebitAccount
+    from portal.procedures.models import ProcedureRequest
+
+    member = session.get(Member, member_id)
+    if member is None:
+        return None
+    contracts = list(session.scalars(select(Contract).where(Contract.member_id == member.id)
+                                     .order_by(Contract.start_date, Contract.contract_no)))
+    procedures = list(session.scalars(select(ProcedureRequest).where(ProcedureRequest.member_id == member.id)
+                                      .order_by(ProcedureRequest.created_at.desc()).limit(20)))
+    accounts = list(session.scalars(select(DebitAccount).where(DebitAccount.member_id == member.id,
+                                                               DebitAccount.is_current.is_(True))))
+    refusal = acting_refusal(session, member)
+    return MemberOverview(member=member, contracts=contracts, procedures=procedures, debit_accounts=accounts,
+                          history=access_history(session, member.id, limit=10), can_act=refusal is None,
+                          refusal=refusal)
+
+
+# --- acting as a member ------------------------------------------------------------------
+def is_staff_person(session: Session, member: Member) -> bool:
+    """A member record that belongs to a staff user (same e-mail): never a target."""
+    if not member.email:
+        return False
+    return session.scalar(select(StaffUser.id).where(StaffUser.email == member.email.strip().lower())) is not None
+
+
+def acting_refusal(session: Session, member: Member) -> str | None:
+    if member.status != "active":
+        label = MEMBER_STATUS_LABELS.get(member.status, member.status)
+        return f"この組合員は{label}のため、代理操作はできません。"
+    if is_staff_person(session, member):
+        return "スタッフ本人・職員のアカウントには代理操作できません。"
+    return None
+
+
+def start_acting(session: Session, auth_session: AuthSession, staff: StaffUser, member_id: int,
+                 reason_code: str | None, reason_text: str | None) -> Member:
+    """Mark the staff user's session as acting for the member. The caller rotates
+    the session id and writes the audit row."""
+    if auth_session.staff_id != staff.id or not staff.has_role("support"):
+        raise StaffError("代理操作はサポート担当者だけが行えます。")
+    if auth_session.acting_member_id is not None:
+        raise StaffError("すでに代理操作中です。終了してから開始してください。")
+    member = session.get(Member, member_id)
+    if member is None:
+        raise StaffError("組合員が見つかりません。")
+    refusal = acting_refusal(session, member)
+    if refusal:
+        raise StaffError(refusal)
+    if reason_code not in ACT_REASONS:
+        raise StaffError("代理操作の理由を選んでください", "reason_code")
+    text = normalize(reason_text)
+    if len(text) < 4:
+        raise StaffError("理由の詳細を4文字以上で入力してください", "reason_text")
+    auth_session.acting_member_id = member.id
+    auth_session.acting_started_at = utcnow()
+    auth_session.acting_reason = f"{ACT_REASONS[reason_code]}：{text}"[:300]
+    session.flush()
+    return member
+
+
+def end_acting(session: Session, auth_session: AuthSession) -> int | None:
+    """Clear the acting fields; returns the member id that was being acted for."""
+    member_id = auth_session.acting_member_id
+    auth_session.acting_member_id = None
+    auth_session.acting_started_at = None
+    auth_session.acting_reason = None
+    session.flush()
+    return member_id
+
+
+def acting_time_left(auth_session: AuthSession, now: datetime) -> timedelta:
+    if auth_session.acting_started_at is None:
+        return timedelta(0)
+    return auth_session.acting_started_at + ACTING_LIMIT - now
+
+
+# --- what the member sees ---------------------------------------------------------------
+@dataclass
+class AccessEntry:
+    occurred_at: datetime
+    staff_name: str
+    staff_id: int | None
+    kind: str  # "act" or "view"
+    reason: str | None
+
+    @property
+    def kind_label(self) -> str:
+        return "代理操作" if self.kind == "act" else "登録情報の閲覧"
+
+
+def _detail(row: AuditLog) -> dict[str, Any]:
+    try:
+        return json.loads(row.detail) if row.detail else {}
+    except ValueError:
+        return {}
+
+
+def access_history(session: Session, member_id: int, limit: int = 5) -> list[AccessEntry]:
+    """Support access to this member's account, newest first: when, which staff, why.
+    Rows have .occurred_at, .staff_name, .reason (None when the staff only looked)."""
+    rows = session.execute(
+        select(AuditLog, StaffUser.name)
+        .join(StaffUser, StaffUser.id == AuditLog.actor_staff_id)
+        .where(AuditLog.acting_as_member_id == member_id, AuditLog.action.in_(ACCESS_ACTIONS))
+        .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc())
+        .limit(limit)
+    ).all()
+    return [AccessEntry(occurred_at=row.occurred_at, staff_name=name, staff_id=row.actor_staff_id,
+                        kind="act" if row.action == "impersonation.start" else "view",
+                        reason=_detail(row).get("reason")) for row, name in rows]
+
+
+# --- audit log search, export and the access report -------------------------------------
+@dataclass
+class AuditFilter:
+    staff_id: int | None = None
+    member_no: str | None = None
+    action: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass
+class AuditRow:
+    id: int
+    occurred_at: datetime
+    actor_type: str
+    staff_id: int | None
+    staff_name: str | None
+    actor_member_no: str | None
+    member_no: str | None
+    member_name: str | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    detail: str | None
+    ip: str | None
+    request_id: str | None
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
+
+
+@dataclass
+class AuditPage:
+    rows: list[AuditRow]
+    total: int
+    page: int
+    per_page: int
+    filters: AuditFilter = field(default_factory=AuditFilter)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _tokyo_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, TOKYO)
+
+
+def _audit_select(session: Session, filters: AuditFilter):
+    actor_member = aliased(Member)
+    subject = aliased(Member)
+    stmt = (select(AuditLog, StaffUser.name, actor_member.member_no, subject.member_no, subject.name)
+            .outerjoin(StaffUser, StaffUser.id == AuditLog.actor_staff_id)
+            .outerjoin(actor_member, actor_member.id == AuditLog.actor_member_id)
+            .outerjoin(subject, subject.id == AuditLog.acting_as_member_id))
+    conditions = []
+    if filters.staff_id:
+        conditions.append(AuditLog.actor_staff_id == filters.staff_id)
+    if filters.member_no:
+        member_id = session.scalar(select(Member.id).where(Member.member_no == filters.member_no))
+        member_id = member_id if member_id is not None else -1
+        conditions.append(or_(AuditLog.acting_as_member_id == member_id, AuditLog.actor_member_id == member_id))
+    if filters.action:
+        conditions.append(AuditLog.action == filters.action)
+    if filters.date_from:
+        conditions.append(AuditLog.occurred_at >= _tokyo_start(filters.date_from))
+    if filters.date_to:
+        conditions.append(AuditLog.occurred_at < _tokyo_start(filters.date_to + timedelta(days=1)))
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    return stmt
+
+
+def _to_row(result) -> AuditRow:
+    log, staff_name, actor_no, member_no, member_name = result
+    return AuditRow(id=log.id, occurred_at=log.occurred_at, actor_type=log.actor_type, staff_id=log.actor_staff_id,
+                    staff_name=staff_name, actor_member_no=actor_no, member_no=member_no, member_name=member_name,
+                    action=log.action, target_type=log.target_type, target_id=log.target_id, detail=log.detail,
+                    ip=log.ip, request_id=log.request_id)
+
+
+def search_audit(session: Session, filters: AuditFilter, *, page: int = 1, per_page: int = 50) -> AuditPage:
+    stmt = _audit_select(session, filters)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, page)
+    results = session.execute(stmt.order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return AuditPage(rows=[_to_row(r) for r in results], total=total, page=page, per_page=per_page, filters=filters)
+
+
+def audit_actions(session: Session) -> list[str]:
+    return sorted(set(ACTION_LABELS) | set(session.scalars(select(AuditLog.action).distinct())))
+
+
+CSV_HEADER = ["日時（日本時間）", "操作者種別", "スタッフID", "スタッフ名", "操作した組合員番号", "対象組合員番号",
+              "操作", "操作コード", "対象種別", "対象ID", "詳細", "IPアドレス", "リクエストID"]
+CSV_MAX_ROWS = 100_000
+
+
+def _csv_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheet formula injection: a cell must never start a formula.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def audit_csv(session: Session, filters: AuditFilter) -> str:
+    """The filtered log as CSV (UTF-8 with BOM so Excel opens it), oldest first."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    stmt = _audit_select(session, filters).order_by(AuditLog.occurred_at, AuditLog.id).limit(CSV_MAX_ROWS)
+    for result in session.execute(stmt):
+        row = _to_row(result)
+        writer.writerow([_csv_cell(v) for v in (
+            to_tokyo(row.occurred_at).strftime("%Y-%m-%d %H:%M:%S"), row.actor_type, row.staff_id, row.staff_name,
+            row.actor_member_no, row.member_no, row.action_label, row.action, row.target_type, row.target_id,
+            row.detail, row.ip, row.request_id)])
+    return out.getvalue()
+
+
+@dataclass
+class MemberAccessSummary:
+    member_id: int
+    member_no: str
+    member_name: str
+    views: int
+    acts: int
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass
+class StaffAccessReport:
+    staff: StaffUser
+    members: list[MemberAccessSummary]
+    events: list[AuditRow]
+
+
+def staff_access_report(session: Session, staff_id: int, *, date_from: date | None = None,
+                        date_to: date | None = None, event_limit: int = 200) -> StaffAccessReport | None:
+    """Which members did this staff user open or act for, and when."""
+    staff = session.get(StaffUser, staff_id)
+    if staff is None:
+        return None
+    conditions = [AuditLog.actor_staff_id == staff_id, AuditLog.action.in_(ACCESS_ACTIONS),
+                  AuditLog.acting_as_member_id.is_not(None)]
+    if date_from:
+        conditions.append(AuditLog.occurred_at >= _tokyo_start(date_from))
+    if date_to:
+        conditions.append(AuditLog.occurred_at < _tokyo_start(date_to + timedelta(days=1)))
+    grouped = session.execute(
+        select(Member.id, Member.member_no, Member.name,
+               func.sum(case((AuditLog.action == "staff.member_open", 1), else_=0)),
+               func.sum(case((AuditLog.action == "impersonation.start", 1), else_=0)),
+               func.min(AuditLog.occurred_at), func.max(AuditLog.occurred_at))
+        .join(Member, Member.id == AuditLog.acting_as_member_id)
+        .where(*conditions)
+        .group_by(Member.id, Member.member_no, Member.name)
+        .order_by(func.max(AuditLog.occurred_at).desc())
+    ).all()
+    members = [MemberAccessSummary(member_id=r[0], member_no=r[1], member_name=r[2], views=int(r[3] or 0),
+                                   acts=int(r[4] or 0), first_at=_utc(r[5]), last_at=_utc(r[6])) for r in grouped]
+    filters = AuditFilter(staff_id=staff_id, date_from=date_from, date_to=date_to)
+    events = [_to_row(r) for r in session.execute(
+        _audit_select(session, filters).where(AuditLog.action.in_(ACCESS_ACTIONS + ("impersonation.end",)))
+        .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc()).limit(event_limit))]
+    return StaffAccessReport(staff=staff, members=members, events=events)
+
+
+def _utc(value: datetime | str) -> datetime:
+    """min()/max() over a UTC column come back naive (SQLite may even give text)."""
+    from datetime import timezone
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def role_labels(staff: StaffUser) -> list[str]:
+    return [ROLE_LABELS[r] for r in STAFF_ROLES if r in staff.role_names]

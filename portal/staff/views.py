@@ -1,3 +1,335 @@
-from flask import Blueprint
+"""The staff console: sign-in with TOTP, member search, acting as a member,
+the audit log and staff accounts. Every view here is `staff.*`, so anonymous
+visitors and members are sent to /staff/login by portal.security; roles are
+checked with @staff_required."""
+from __future__ import annotations
+
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+
+from portal import audit
+from portal.auth import sessions
+from portal.clock import utcnow
+from portal.extensions import db, limiter
+from portal.jp.errors import JpValueError
+from portal.jp.text import digits_only
+from portal.staff import impersonation, services
+from portal.staff.access import current_staff, staff_required
+from portal.staff.forms import (
+    ActForm,
+    AuditFilterForm,
+    EndActForm,
+    MemberSearchForm,
+    StaffCreateForm,
+    StaffLoginForm,
+    TotpForm,
+)
+from portal.staff.models import StaffUser
 
 bp = Blueprint("staff", __name__)
+bp.record_once(lambda state: impersonation.init_app(state.app))
+
+PENDING_KEY = "staff_pending"
+PENDING_MINUTES = 5
+MAX_TOTP_FAILURES = 5
+
+
+def _safe_staff_next(target: str | None) -> str:
+    if target and target.startswith("/staff") and not target.startswith("//"):
+        return target
+    return url_for("staff.home")
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+# --- sign-in -------------------------------------------------------------------
+@bp.route("/staff/login", methods=["GET", "POST"], endpoint="login")
+@limiter.limit("30 per hour", methods=["POST"])
+def login():
+    form = StaffLoginForm()
+    if form.validate_on_submit():
+        try:
+            staff = services.check_password(db.session, form.email.data, form.password.data)
+        except services.StaffError as error:
+            audit.record("staff.login_failed", detail={"step": "password", "email": form.email.data[:254]})
+            db.commit()
+            form.password.errors.append(error.message)
+        else:
+            next_url = request.args.get("next") or session.get(PENDING_KEY, {}).get("next")
+            session[PENDING_KEY] = {"id": staff.id, "at": utcnow().timestamp(), "failures": 0,
+                                    "next": _safe_staff_next(next_url)}
+            return redirect(url_for("staff.login_totp"))
+    return render_template("staff/login.html", form=form)
+
+
+@bp.route("/staff/login/totp", methods=["GET", "POST"], endpoint="login_totp")
+@limiter.limit("30 per hour", methods=["POST"])
+def login_totp():
+    pending = session.get(PENDING_KEY)
+    staff = db.session.get(StaffUser, pending["id"]) if pending else None
+    if staff is None or utcnow().timestamp() - pending["at"] > PENDING_MINUTES * 60:
+        session.pop(PENDING_KEY, None)
+        flash("もう一度メールアドレスとパスワードを入力してください。", "info")
+        return redirect(url_for("staff.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        try:
+            services.verify_totp(db.session, staff, form.code.data)
+        except services.StaffError as error:
+            audit.record("staff.login_failed", staff_id=staff.id, detail={"step": "totp"})
+            db.commit()
+            pending["failures"] = pending.get("failures", 0) + 1
+            if pending["failures"] >= MAX_TOTP_FAILURES:
+                session.pop(PENDING_KEY, None)
+                flash(error.message, "error")
+                return redirect(url_for("staff.login"))
+            session[PENDING_KEY] = pending
+            form.code.errors.append(error.message)
+        else:
+            target = pending.get("next") or url_for("staff.home")
+            sessions.begin(staff)
+            audit.record("staff.login", target_type="staff", target_id=staff.id)
+            db.commit()
+            return redirect(_safe_staff_next(target))
+    return render_template("staff/login_totp.html", form=form)
+
+
+@bp.route("/staff/logout", methods=["GET", "POST"], endpoint="logout")
+@staff_required()
+def logout():
+    if request.method == "GET":
+        return render_template("staff/logout.html", form=EndActForm())
+    row = sessions.current()
+    if row is not None and row.acting_member_id is not None:
+        audit.record("impersonation.end", target_type="member", target_id=row.acting_member_id,
+                     member_id=row.acting_member_id, detail={"reason": "logout"})
+    audit.record("staff.logout", target_type="staff", target_id=current_staff().id)
+    sessions.end_current("logout")
+    db.commit()
+    flash("ログアウトしました。", "info")
+    return redirect(url_for("staff.login"))
+
+
+# --- console home -----------------------------------------------------------------
+@bp.get("/staff", endpoint="home")
+@staff_required()
+def home():
+    staff = current_staff()
+    return render_template("staff/home.html", staff=staff, roles=services.role_labels(staff))
+
+
+# --- members (support) ---------------------------------------------------------------
+@bp.get("/staff/members", endpoint="members")
+@staff_required("support")
+def members():
+    form = MemberSearchForm(request.args)
+    result = None
+    if form.q.data and form.validate():
+        try:
+            result = services.search_members(db.session, form.q.data, page=_page_arg())
+        except services.StaffError as error:
+            form.q.errors.append(error.message)
+        else:
+            audit.record("staff.member_search", detail={"kind": result.kind, "hits": result.total,
+                                                        "page": result.page})
+            db.commit()
+    return render_template("staff/members.html", form=form, result=result)
+
+
+def _render_member(overview, form: ActForm, status: int = 200, error: str | None = None):
+    return render_template("staff/member_detail.html", o=overview, member=overview.member, form=form,
+                           act_error=error, reasons=services.ACT_REASONS), status
+
+
+@bp.get("/staff/members/<int:member_id>", endpoint="member_detail")
+@staff_required("support")
+def member_detail(member_id: int):
+    overview = services.member_overview(db.session, member_id)
+    if overview is None:
+        abort(404)
+    audit.record("staff.member_open", target_type="member", target_id=member_id, member_id=member_id)
+    db.commit()
+    return _render_member(overview, ActForm())
+
+
+@bp.post("/staff/members/<int:member_id>/act", endpoint="act_start")
+@staff_required("support")
+def act_start(member_id: int):
+    overview = services.member_overview(db.session, member_id)
+    if overview is None:
+        abort(404)
+    form = ActForm()
+    row = sessions.current()
+    if not form.validate_on_submit():
+        return _render_member(overview, form, 400)
+    try:
+        member = services.start_acting(db.session, row, current_staff(), member_id,
+                                       form.reason_code.data, form.reason_text.data)
+    except services.StaffError as error:
+        db.session.rollback()
+        if error.field:
+            getattr(form, error.field).errors.append(error.message)
+            return _render_member(overview, form, 400)
+        return _render_member(overview, form, 409, error.message)
+    sessions.rotate()
+    audit.record("impersonation.start", target_type="member", target_id=member.id, member_id=member.id,
+                 detail={"reason_code": form.reason_code.data, "reason": row.acting_reason})
+    db.commit()
+    flash(f"{member.name}さまとして代理操作を開始しました（最長30分）。", "info")
+    return redirect(url_for("mypage.home"))
+
+
+@bp.post("/staff/act/end", endpoint="act_end")
+@staff_required("support")
+def act_end():
+    form = EndActForm()
+    if not form.validate_on_submit():
+        abort(400)
+    row = sessions.current()
+    if row is None or row.acting_member_id is None:
+        flash("代理操作は行われていません。", "info")
+        return redirect(url_for("staff.members"))
+    member_id = row.acting_member_id
+    audit.record("impersonation.end", target_type="member", target_id=member_id, member_id=member_id,
+                 detail={"reason": "ended"})
+    services.end_acting(db.session, row)
+    sessions.rotate()
+    db.commit()
+    flash("代理操作を終了しました。", "info")
+    return redirect(url_for("staff.member_detail", member_id=member_id))
+
+
+# --- audit log (admin) ---------------------------------------------------------------
+def _audit_filters() -> tuple[AuditFilterForm, services.AuditFilter]:
+    form = AuditFilterForm(request.args)
+    form.staff_id.choices = [("", "すべて")] + [(str(s.id), f"{s.name}（{s.email}）")
+                                               for s in services.list_staff(db.session)]
+    form.action.choices = [("", "すべて")] + [(a, services.ACTION_LABELS.get(a, a))
+                                             for a in services.audit_actions(db.session)]
+    filters = services.AuditFilter()
+    if form.validate():
+        filters.staff_id = int(form.staff_id.data) if form.staff_id.data else None
+        filters.action = form.action.data or None
+        filters.date_from = form.date_from.data
+        filters.date_to = form.date_to.data
+        if form.member_no.data:
+            try:
+                filters.member_no = digits_only(form.member_no.data) or None
+            except JpValueError as error:
+                form.member_no.errors = [error.message]
+    return form, filters
+
+
+@bp.get("/staff/audit", endpoint="audit")
+@staff_required("admin")
+def audit_log():
+    form, filters = _audit_filters()
+    page = services.search_audit(db.session, filters, page=_page_arg())
+    return render_template("staff/audit.html", form=form, page=page, query=request.args.to_dict())
+
+
+@bp.get("/staff/audit.csv", endpoint="audit_csv")
+@staff_required("admin")
+def audit_csv():
+    form, filters = _audit_filters()
+    body = services.audit_csv(db.session, filters)
+    audit.record("audit.export", target_type="audit_log",
+                 detail={"staff_id": filters.staff_id, "member_no": filters.member_no, "action": filters.action,
+                         "from": filters.date_from, "to": filters.date_to})
+    db.commit()
+    stamp = utcnow().strftime("%Y%m%d%H%M%S")
+    return Response(body.encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
+
+
+@bp.get("/staff/audit/access", endpoint="audit_access")
+@staff_required("admin")
+def audit_access():
+    form, filters = _audit_filters()
+    report = None
+    if filters.staff_id:
+        report = services.staff_access_report(db.session, filters.staff_id, date_from=filters.date_from,
+                                              date_to=filters.date_to)
+    return render_template("staff/audit_access.html", form=form, report=report)
+
+
+# --- staff accounts (admin) -------------------------------------------------------------
+@bp.get("/staff/users", endpoint="users")
+@staff_required("admin")
+def users():
+    return render_template("staff/users.html", users=services.list_staff(db.session), form=EndActForm(),
+                           me=current_staff())
+
+
+@bp.route("/staff/users/new", methods=["GET", "POST"], endpoint="user_new")
+@staff_required("admin")
+def user_new():
+    form = StaffCreateForm()
+    if form.validate_on_submit():
+        try:
+            staff, password = services.create_staff_account(db.session, form.email.data, form.name.data,
+                                                            form.selected_roles())
+        except services.StaffError as error:
+            db.session.rollback()
+            target = form.role_support if error.field == "roles" else getattr(form, error.field or "email")
+            target.errors.append(error.message)
+        else:
+            audit.record("staff.user_create", target_type="staff", target_id=staff.id,
+                         detail={"email": staff.email, "roles": sorted(staff.role_names)})
+            db.commit()
+            # Shown once, in this response only: never stored in the session or a log.
+            return render_template("staff/user_secret.html", staff=staff, password=password,
+                                   secret=staff.totp_secret, uri=services.provisioning_uri(staff), created=True)
+    return render_template("staff/user_new.html", form=form)
+
+
+def _toggle(staff_id: int, enabled: bool):
+    form = EndActForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        staff = services.set_staff_enabled(db.session, staff_id, enabled, by_staff_id=current_staff().id)
+    except services.StaffError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("staff.users"))
+    audit.record("staff.user_enable" if enabled else "staff.user_disable", target_type="staff", target_id=staff.id)
+    db.commit()
+    flash(f"{staff.name}さんを{'有効' if enabled else '無効'}にしました。", "success")
+    return redirect(url_for("staff.users"))
+
+
+@bp.post("/staff/users/<int:staff_id>/disable", endpoint="user_disable")
+@staff_required("admin")
+def user_disable(staff_id: int):
+    return _toggle(staff_id, False)
+
+
+@bp.post("/staff/users/<int:staff_id>/enable", endpoint="user_enable")
+@staff_required("admin")
+def user_enable(staff_id: int):
+    return _toggle(staff_id, True)
+
+
+@bp.post("/staff/users/<int:staff_id>/reset-totp", endpoint="user_reset_totp")
+@staff_required("admin")
+def user_reset_totp(staff_id: int):
+    form = EndActForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        staff = services.reset_totp(db.session, staff_id)
+    except services.StaffError:
+        abort(404)
+    audit.record("staff.totp_reset", target_type="staff", target_id=staff.id)
+    db.commit()
+    return render_template("staff/user_secret.html", staff=staff, password=None, secret=staff.totp_secret,
+                           uri=services.provisioning_uri(staff), created=False)
+
+
