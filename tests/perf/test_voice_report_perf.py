@@ -104,9 +104,12 @@ def test_yearly_report_on_a_million_voices(engine):
         charts = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        page = services.inbox(session, services.InboxFilters(kind="complaint"), page=3)
+        page = services.inbox(session, services.InboxFilters(), page=1)
+        inbox_first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        complaints = services.inbox(session, services.InboxFilters(kind="complaint"), page=3)
         inbox_time = time.perf_counter() - t0
-        assert len(page.items) == 50
+        assert len(page.items) == len(complaints.items) == 50
 
         # The plan of the statement the service runs (compiled from its own query).
         from sqlalchemy.dialects import postgresql
@@ -118,7 +121,8 @@ def test_yearly_report_on_a_million_voices(engine):
           f"first {timings[0] * 1000:.0f} ms, median {statistics.median(timings) * 1000:.0f} ms, "
           f"best {min(timings) * 1000:.0f} ms (target < 1000 ms)")
     print(f"[voices] three pygal charts from the report: {charts * 1000:.0f} ms; "
-          f"inbox page 3 of complaints: {inbox_time * 1000:.0f} ms")
+          f"inbox page 1 (all {page.total:,}): {inbox_first * 1000:.0f} ms, "
+          f"page 3 of complaints: {inbox_time * 1000:.0f} ms")
     print("[voices] plan:\n  " + "\n  ".join(plan))
 
 
