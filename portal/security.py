@@ -21,7 +21,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login_code", "auth.password_reset", "auth.password_reset_code", "auth.password_reset_new",
     "auth.resend_code", "auth.switch_channel",
     "staff.login", "staff.login_totp",
-    "tips.index", "tips.show",
+    "tips.index", "tips.show", "tips.image",
     "voices.new", "voices.thanks",
     "shop.index", "shop.show", "shop.webhook",
     "dev.outbox", "dev.outbox_json",

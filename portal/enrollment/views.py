@@ -141,7 +141,7 @@ def done(receipt_no: str):
                                                            member_id=member.id).one_or_none()
     if request is None:
         abort(404)
-    return render_template("enrollment/done.html", request=request)
+    return render_template("enrollment/done.html", procedure=request)
 
 
 # --- staff: approve or decline (admin) ---------------------------------------------

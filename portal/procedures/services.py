@@ -94,3 +94,17 @@ def for_member(session: Session, member_id: int) -> list[ProcedureRequest]:
 
 def detail_of(request: ProcedureRequest) -> dict[str, Any]:
     return json.loads(request.detail) if request.detail else {}
+
+
+def open_notices(session: Session, member: Member, limit: int = 5) -> list[dict[str, str]]:
+    """Procedures still in progress, as My Page notices (one query)."""
+    from portal.procedures.models import OPEN_STATUSES
+
+    rows = session.scalars(
+        select(ProcedureRequest)
+        .where(ProcedureRequest.member_id == member.id, ProcedureRequest.status.in_(OPEN_STATUSES))
+        .order_by(ProcedureRequest.created_at.desc(), ProcedureRequest.id.desc())
+        .limit(limit)
+    )
+    return [{"text": f"{r.kind_label}（受付番号 {r.receipt_no}）は「{r.status_label}」です。",
+             "url": "/requests", "level": "info"} for r in rows]

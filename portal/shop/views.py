@@ -1,3 +1,277 @@
-from flask import Blueprint
+"""Health-check kits: catalogue, orders, card payment, the regular course, receipts, webhook."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth.current import acting_staff_id, current_member, is_acting, refuse_while_acting
+from portal.extensions import csrf, db
+from portal.gateways import GatewayError
+from portal.gateways.payments import payments
+from portal.members.models import Member
+from portal.shop import catalogue, receipts, services
+from portal.shop.forms import ActionForm, OrderForm, PaymentForm
+from portal.shop.services import ShopError
 
 bp = Blueprint("shop", __name__)
+log = logging.getLogger(__name__)
+
+
+def _viewer() -> Member | None:
+    """The member looking at a public shop page, if any (staff acting count as that member)."""
+    if is_acting() or (current_user.is_authenticated and current_user.get_id().startswith("member:")):
+        return current_member()
+    return None
+
+
+def _offer_or_404(sku: str) -> catalogue.Offer:
+    offer = catalogue.get(sku)
+    if offer is None:
+        abort(404)
+    return offer
+
+
+def _order_or_404(order_no: str):
+    order = services.get_order_for(db.session, current_member(), order_no)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _subscription_or_404(subscription_id: int):
+    subscription = services.get_subscription_for(db.session, current_member(), subscription_id)
+    if subscription is None:
+        abort(404)
+    return subscription
+
+
+def _order_form(member: Member | None, offer: catalogue.Offer) -> OrderForm:
+    form = OrderForm()
+    people = services.household(member) if member else []
+    form.person_id.choices = [(0, "選んでください")] + [
+        (p.id, f"{p.name}（{p.relation_label}）") for p in people]
+    if not form.token.data:
+        form.token.data = services.new_form_token()
+    return form
+
+
+def _render_show(offer: catalogue.Offer, form: OrderForm | None, member: Member | None, status: int = 200):
+    return render_template("shop/show.html", offer=offer, form=form, member=member,
+                           eligible=services.can_buy(member), payments_available=payments().available,
+                           people=services.household(member) if member else []), status
+
+
+@bp.get("/shop", endpoint="index")
+def index():
+    member = _viewer()
+    return render_template("shop/index.html", offers=catalogue.OFFERS, member=member,
+                           eligible=services.can_buy(member), payments_available=payments().available)
+
+
+@bp.get("/shop/<sku>", endpoint="show")
+def show(sku: str):
+    offer = _offer_or_404(sku)
+    member = _viewer()
+    form = _order_form(member, offer) if services.can_buy(member) else None
+    return _render_show(offer, form, member)
+
+
+@bp.post("/shop/<sku>/order", endpoint="order")
+@refuse_while_acting("ご購入")
+def order(sku: str):
+    offer = _offer_or_404(sku)
+    member = current_member()
+    form = _order_form(member, offer)
+    if not form.validate_on_submit():
+        return _render_show(offer, form, member, 422)
+    action = services.subscribe if offer.is_subscription else services.place_order
+    try:
+        result = action(db.session, member, offer.sku, form.person_id.data,
+                        confirm_mismatch=form.confirm_mismatch.data, token=form.token.data,
+                        staff_id=acting_staff_id())
+    except ShopError as error:
+        db.session.rollback()
+        getattr(form, error.field or "person_id").errors.append(error.message)
+        return _render_show(offer, form, member, 422)
+    db.commit()
+    if offer.is_subscription:
+        return redirect(url_for("shop.subscription", subscription_id=result.id))
+    if result.last_error:
+        flash(result.last_error, "warning")
+    return redirect(url_for("shop.order_detail", order_no=result.order_no))
+
+
+@bp.get("/shop/orders", endpoint="orders")
+def orders():
+    member = current_member()
+    return render_template("shop/orders.html", orders=services.orders_for(db.session, member),
+                           subscriptions=services.subscriptions_for(db.session, member),
+                           next_delivery=services.next_delivery_date)
+
+
+@bp.get("/shop/orders/<order_no>", endpoint="order_detail")
+def order_detail(order_no: str):
+    order = _order_or_404(order_no)
+    gateway = payments()
+    return render_template("shop/order.html", order=order, pay_form=PaymentForm(), action_form=ActionForm(),
+                           gateway=gateway, action_secret=None)
+
+
+@bp.post("/shop/orders/<order_no>/card-setup", endpoint="order_card_setup")
+@refuse_while_acting("ご購入")
+def order_card_setup(order_no: str):
+    order = _order_or_404(order_no)
+    try:
+        secret = services.card_setup_for_order(db.session, order)
+    except ShopError as error:
+        return jsonify(error=error.message), 503
+    return jsonify(client_secret=secret)
+
+
+@bp.post("/shop/orders/<order_no>/pay", endpoint="order_pay")
+@refuse_while_acting("ご購入")
+def order_pay(order_no: str):
+    order = _order_or_404(order_no)
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.payment_method_id.errors) or "カード情報を入力してください。", "error")
+        return redirect(url_for("shop.order_detail", order_no=order.order_no))
+    try:
+        result = services.pay_order(db.session, order, form.payment_method_id.data)
+    except ShopError as error:
+        db.commit()  # keep the attempt and the reason; the order stays open to retry
+        flash(error.message, "error")
+        return redirect(url_for("shop.order_detail", order_no=order.order_no))
+    db.commit()
+    if result.action_client_secret:
+        return render_template("shop/order.html", order=order, pay_form=PaymentForm(), action_form=ActionForm(),
+                               gateway=payments(), action_secret=result.action_client_secret)
+    if order.status == "paid":
+        flash("お支払いが完了しました。ご注文ありがとうございます。", "success")
+    return redirect(url_for("shop.order_detail", order_no=order.order_no))
+
+
+@bp.post("/shop/orders/<order_no>/refresh", endpoint="order_refresh")
+def order_refresh(order_no: str):
+    order = _order_or_404(order_no)
+    if ActionForm().validate_on_submit():
+        try:
+            services.refresh_order(db.session, order)
+        except ShopError as error:
+            flash(error.message, "error")
+        db.commit()
+        if order.status == "paid":
+            flash("お支払いが完了しました。ご注文ありがとうございます。", "success")
+    return redirect(url_for("shop.order_detail", order_no=order.order_no))
+
+
+@bp.get("/shop/orders/<order_no>/receipt", endpoint="receipt")
+def receipt(order_no: str):
+    order = _order_or_404(order_no)
+    if not order.has_receipt:
+        abort(404)
+    return render_template("shop/receipt.html", order=order, receipt=receipts.receipt_for(order, current_member()))
+
+
+@bp.get("/shop/orders/<order_no>/receipt.pdf", endpoint="receipt_pdf")
+def receipt_pdf(order_no: str):
+    order = _order_or_404(order_no)
+    if not order.has_receipt:
+        abort(404)
+    pdf = receipts.receipt_pdf(receipts.receipt_for(order, current_member()))
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="receipt-{order.order_no}.pdf"'
+    return response
+
+
+@bp.get("/shop/subscriptions/<int:subscription_id>", endpoint="subscription")
+def subscription(subscription_id: int):
+    course = _subscription_or_404(subscription_id)
+    return render_template("shop/subscription.html", course=course, pay_form=PaymentForm(),
+                           action_form=ActionForm(), gateway=payments(),
+                           next_delivery=services.next_delivery_date(course))
+
+
+@bp.post("/shop/subscriptions/<int:subscription_id>/card-setup", endpoint="subscription_card_setup")
+@refuse_while_acting("ご購入")
+def subscription_card_setup(subscription_id: int):
+    course = _subscription_or_404(subscription_id)
+    try:
+        secret = services.card_setup_for_subscription(db.session, current_member(), course)
+    except ShopError as error:
+        db.commit()
+        return jsonify(error=error.message), 503
+    db.commit()
+    return jsonify(client_secret=secret)
+
+
+@bp.post("/shop/subscriptions/<int:subscription_id>/start", endpoint="subscription_start")
+@refuse_while_acting("ご購入")
+def subscription_start(subscription_id: int):
+    course = _subscription_or_404(subscription_id)
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.payment_method_id.errors) or "カード情報を入力してください。", "error")
+        return redirect(url_for("shop.subscription", subscription_id=course.id))
+    try:
+        services.start_subscription(db.session, current_member(), course, form.payment_method_id.data)
+    except ShopError as error:
+        db.commit()
+        flash(error.message, "error")
+        return redirect(url_for("shop.subscription", subscription_id=course.id))
+    db.commit()
+    flash("定期コースのお申し込みが完了しました。", "success")
+    return redirect(url_for("shop.subscription", subscription_id=course.id))
+
+
+@bp.post("/shop/subscriptions/<int:subscription_id>/skip", endpoint="subscription_skip")
+def subscription_skip(subscription_id: int):
+    course = _subscription_or_404(subscription_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.skip_next_delivery(db.session, current_member(), course)
+        except ShopError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.commit()
+            flash("次回のお届けをスキップしました。", "success")
+    return redirect(url_for("shop.subscription", subscription_id=subscription_id))
+
+
+@bp.post("/shop/subscriptions/<int:subscription_id>/cancel", endpoint="subscription_cancel")
+def subscription_cancel(subscription_id: int):
+    course = _subscription_or_404(subscription_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.cancel_subscription(db.session, current_member(), course)
+        except ShopError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.commit()
+            flash("解約を受け付けました。お支払い済みの期間が終わると終了します。", "success")
+    return redirect(url_for("shop.subscription", subscription_id=subscription_id))
+
+
+@bp.post("/stripe/webhook", endpoint="webhook")
+@csrf.exempt
+def webhook():
+    """Stripe's events: the raw body is verified by signature (no CSRF, no session)."""
+    payload = request.get_data(cache=False)
+    try:
+        event = payments().verify_webhook(payload, request.headers.get("Stripe-Signature"))
+    except GatewayError as error:
+        log.warning("stripe webhook refused: %s", error)
+        return jsonify(error="invalid signature"), 400
+    try:
+        outcome = services.handle_event(db.session, event)
+        db.commit()
+    except GatewayError as error:
+        db.session.rollback()
+        log.warning("stripe webhook %s not handled, Stripe will retry: %s", event.get("id"), error)
+        return jsonify(error="temporarily unavailable"), 503
+    return jsonify(received=True, outcome=outcome)

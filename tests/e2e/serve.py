@@ -21,7 +21,7 @@ def main() -> None:
     from portal.extensions import db
     from portal.models import metadata
 
-    app = create_app({"RATELIMIT_ENABLED": False, "TRUST_NEW_DEVICES": False})
+    app = create_app({"RATELIMIT_ENABLED": False, "TRUST_NEW_DEVICES": True})
     with app.app_context():
         metadata.create_all(db.engine)
         from portal.seed import seed_demo

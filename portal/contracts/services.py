@@ -1,0 +1,367 @@
+"""Contracts and what each insured person is covered for.
+
+Cover is always computed from a contract's Coverage rows for the insured
+person's age on the day shown (Asia/Tokyo), never from stored totals. Contracts
+not in force that day (lapsed, ended, not yet started) are listed apart and
+never counted. Every query here is bounded: the household is read in one
+statement whatever the number of contracts.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import abort
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from portal.contracts.catalogue import AGE_MAX
+from portal.contracts.models import (CONTRACT_STATUS_LABELS, COVERAGE_KINDS, COVERAGE_LABELS, Contract, Coverage,
+                                     PremiumPayment)
+from portal.jp.dates import age_on
+from portal.members.models import InsuredPerson, Member
+
+# The two figures a household card shows: 死亡（病気） and 入院日額（病気）.
+HEADLINE_DEATH = "death_illness"
+HEADLINE_HOSPITAL = "hospital_illness"
+
+# /coverage groups its lines under these headings, in this order.
+COVERAGE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("死亡・重度障害", ("death_traffic", "death_accident", "death_illness")),
+    ("入院", ("hospital_traffic", "hospital_accident", "hospital_illness", "support_per_day")),
+    ("通院・手術など", ("outpatient", "surgery", "advanced_care", "fracture")),
+    ("住まい", ("fire_building", "fire_goods", "natural_disaster")),
+    ("自動車", ("bodily_injury_liability", "property_damage_liability", "personal_injury", "vehicle")),
+    ("年金", ("pension_yearly",)),
+)
+PER_DAY_KINDS = frozenset({"hospital_traffic", "hospital_accident", "hospital_illness", "support_per_day",
+                           "outpatient"})
+assert {k for _, kinds in COVERAGE_GROUPS for k in kinds} == set(COVERAGE_KINDS)
+
+
+# ----------------------------------------------------------------- results
+
+@dataclass(frozen=True)
+class CoverAmount:
+    """One coverage kind of one contract for one age, e.g. 死亡（病気） 400万円."""
+
+    kind: str
+    amount_yen: int
+    is_unlimited: bool = False
+
+    @property
+    def label(self) -> str:
+        return COVERAGE_LABELS[self.kind]
+
+    @property
+    def is_per_day(self) -> bool:
+        return self.kind in PER_DAY_KINDS
+
+
+@dataclass(frozen=True)
+class NextBand:
+    """When a contract's cover next changes with age: at `age`, to `amounts`
+    (empty when the cover ends at that age)."""
+
+    age: int
+    on: date
+    amounts: tuple[CoverAmount, ...]
+
+    @property
+    def ends(self) -> bool:
+        return not self.amounts
+
+
+@dataclass
+class CoverLine:
+    """One kind of cover of one insured person, summed over their contracts in force."""
+
+    kind: str
+    amount_yen: int = 0
+    is_unlimited: bool = False
+    parts: list[tuple[Contract, CoverAmount]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return COVERAGE_LABELS[self.kind]
+
+    @property
+    def is_per_day(self) -> bool:
+        return self.kind in PER_DAY_KINDS
+
+
+@dataclass
+class PersonSummary:
+    person: InsuredPerson
+    age: int | None
+    in_force: list[Contract] = field(default_factory=list)
+    not_in_force: list[Contract] = field(default_factory=list)
+    lines: dict[str, CoverLine] = field(default_factory=dict)
+
+    @property
+    def contracts(self) -> list[Contract]:
+        return self.in_force + self.not_in_force
+
+    @property
+    def monthly_premium_yen(self) -> int:
+        return sum(c.premium_yen for c in self.in_force if c.premium_period == "monthly")
+
+    @property
+    def yearly_premium_yen(self) -> int:
+        return sum(c.premium_yen for c in self.in_force if c.premium_period == "yearly")
+
+    def line(self, kind: str) -> CoverLine | None:
+        return self.lines.get(kind)
+
+    @property
+    def grouped_lines(self) -> list[tuple[str, list[CoverLine]]]:
+        groups = []
+        for title, kinds in COVERAGE_GROUPS:
+            lines = [self.lines[k] for k in kinds if k in self.lines]
+            if lines:
+                groups.append((title, lines))
+        return groups
+
+
+@dataclass
+class Household:
+    member: Member
+    on: date
+    people: list[PersonSummary]
+
+    @property
+    def contracts(self) -> list[Contract]:
+        return [c for p in self.people for c in p.contracts]
+
+    @property
+    def in_force(self) -> list[Contract]:
+        return [c for p in self.people for c in p.in_force]
+
+    @property
+    def not_in_force(self) -> list[Contract]:
+        return [c for p in self.people for c in p.not_in_force]
+
+    @property
+    def monthly_premium_yen(self) -> int:
+        return sum(p.monthly_premium_yen for p in self.people)
+
+    @property
+    def yearly_premium_yen(self) -> int:
+        return sum(p.yearly_premium_yen for p in self.people)
+
+
+# ----------------------------------------------------------------- age bands
+
+def insured_age(person: InsuredPerson, on: date) -> int | None:
+    """Age on `on` (Tokyo calendar date); None before the person was born."""
+    return None if on < person.birth_date else age_on(person.birth_date, on)
+
+
+def coverage_for_age(contract: Contract, age: int | None) -> list[CoverAmount]:
+    """The contract's cover for an insured person of `age`, one entry per kind,
+    in catalogue order (rows of the same kind and band are added up)."""
+    if age is None:
+        return []
+    amounts: dict[str, list[int | bool]] = {}
+    for row in contract.coverages:
+        if row.age_from <= age <= row.age_to:
+            total = amounts.setdefault(row.kind, [0, False])
+            total[0] += row.amount_yen
+            total[1] = total[1] or row.is_unlimited
+    order = {k: i for i, k in enumerate(COVERAGE_KINDS)}
+    return [CoverAmount(kind, int(v[0]), bool(v[1])) for kind, v in sorted(amounts.items(), key=lambda kv: order[kv[0]])]
+
+
+def next_band(contract: Contract, person: InsuredPerson, age: int | None) -> NextBand | None:
+    """The next age at which this contract's cover changes, and the cover from then.
+
+    None when the cover does not change with age any more (住まいる, マイカー, or
+    the last band running to the end of the table).
+    """
+    if age is None or not contract.coverages:
+        return None
+    starts = sorted({row.age_from for row in contract.coverages if row.age_from > age})
+    last_age = max(row.age_to for row in contract.coverages)
+    if starts:
+        change_age = starts[0]
+    elif last_age < AGE_MAX and last_age >= age:
+        change_age = last_age + 1  # the cover ends when the insured turns this age
+    else:
+        return None
+    return NextBand(age=change_age, on=birthday_at(person.birth_date, change_age),
+                    amounts=tuple(coverage_for_age(contract, change_age)))
+
+
+def birthday_at(birth: date, age: int) -> date:
+    """The day someone born on `birth` turns `age` (29 Feb → 1 Mar in common years,
+    the rule portal.jp.dates.age_on uses)."""
+    try:
+        return birth.replace(year=birth.year + age)
+    except ValueError:
+        return date(birth.year + age, 3, 1)
+
+
+# ----------------------------------------------------------------- loading
+
+def _household_rows(session: Session, member: Member, kinds: Collection[str] | None = None,
+                    ) -> list[tuple[InsuredPerson, Contract | None]]:
+    """Every insured person of the household with each of their contracts.
+
+    ONE statement for 1 or 500 contracts: persons outer-joined to their contracts,
+    each contract's product and its coverage rows (joinedload). A household has a
+    handful of contracts of at most 30 coverage rows each, so the joined rows stay
+    few; a selectinload of the coverages would cost a second round trip on every
+    /mypage and /coverage, and /mypage must stay within 6 queries together with
+    the notice hooks of the other features (procedures, tips, staff access).
+
+    With `kinds`, only coverage rows of those kinds are loaded (the home page needs
+    two): Contract.coverages then holds just those rows for the rest of this
+    session, so pass `kinds` only where nothing else reads the full table.
+    """
+    coverages = Contract.coverages if kinds is None else Contract.coverages.and_(Coverage.kind.in_(sorted(kinds)))
+    stmt = (
+        select(InsuredPerson, Contract)
+        .outerjoin(Contract, and_(Contract.insured_person_id == InsuredPerson.id,
+                                  Contract.member_id == member.id))
+        .where(InsuredPerson.member_id == member.id)
+        .options(joinedload(Contract.product), joinedload(coverages))
+        .order_by(InsuredPerson.id, Contract.start_date, Contract.id)
+    )
+    return [(person, contract) for person, contract in session.execute(stmt).unique().all()]
+
+
+def household_summary(session: Session, member: Member, on: date, *,
+                      kinds: Collection[str] | None = None) -> Household:
+    """The household on `on`: per insured person their age, contracts in force
+    and not, premiums, and the sum of each kind of cover for their age that day
+    (only of `kinds` when given: see _household_rows)."""
+    people: dict[int, PersonSummary] = {}
+    for person, contract in _household_rows(session, member, kinds):
+        summary = people.get(person.id)
+        if summary is None:
+            summary = people[person.id] = PersonSummary(person=person, age=insured_age(person, on))
+        if contract is None:
+            continue
+        if contract.is_in_force_on(on):
+            summary.in_force.append(contract)
+            for amount in coverage_for_age(contract, summary.age):
+                line = summary.lines.setdefault(amount.kind, CoverLine(amount.kind))
+                line.amount_yen += amount.amount_yen
+                line.is_unlimited = line.is_unlimited or amount.is_unlimited
+                line.parts.append((contract, amount))
+        else:
+            summary.not_in_force.append(contract)
+    order = {k: i for i, k in enumerate(COVERAGE_KINDS)}
+    for summary in people.values():
+        summary.lines = dict(sorted(summary.lines.items(), key=lambda kv: order[kv[0]]))
+    return Household(member=member, on=on, people=list(people.values()))
+
+
+def coverage_totals(session: Session, member: Member, on: date) -> dict[int, dict[str, CoverLine]]:
+    """{insured_person_id: {kind: CoverLine}} for the contracts in force on `on`."""
+    return {p.person.id: p.lines for p in household_summary(session, member, on).people}
+
+
+def get_contract_or_404(session: Session, member: Member, contract_no: str) -> Contract:
+    """The member's contract with this number, or 404 (never 403: another
+    member's number must look exactly like a number that does not exist)."""
+    contract = session.scalar(
+        select(Contract)
+        .where(Contract.contract_no == contract_no.strip(), Contract.member_id == member.id)
+        .options(joinedload(Contract.product), joinedload(Contract.insured_person),
+                 joinedload(Contract.debit_account), selectinload(Contract.coverages),
+                 selectinload(Contract.premium_changes))
+    )
+    if contract is None:
+        abort(404)
+    return contract
+
+
+def _add_months(d: date, months: int) -> date:
+    index = d.year * 12 + d.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def recent_payments(session: Session, contract: Contract, on: date, months: int = 12) -> list[PremiumPayment]:
+    """Payments for the last `months` months up to `on`, newest first."""
+    since = _add_months(on.replace(day=1), -months)
+    rows = session.scalars(
+        select(PremiumPayment)
+        .where(PremiumPayment.contract_id == contract.id, PremiumPayment.period >= since,
+               PremiumPayment.period <= on)
+        .order_by(PremiumPayment.period.desc())
+    ).all()
+    return list(rows[:months])
+
+
+@dataclass(frozen=True)
+class PremiumStep:
+    effective_from: date
+    premium_yen: int
+    reason: str
+    change_yen: int | None  # against the previous amount; None for the first
+
+
+def premium_history(contract: Contract) -> list[PremiumStep]:
+    """Each premium the contract has had, newest first, with the reason and the change."""
+    steps: list[PremiumStep] = []
+    previous: int | None = None
+    for change in sorted(contract.premium_changes, key=lambda c: (c.effective_from, c.id or 0)):
+        steps.append(PremiumStep(change.effective_from, change.premium_yen, change.reason,
+                                 None if previous is None else change.premium_yen - previous))
+        previous = change.premium_yen
+    return steps[::-1]
+
+
+@dataclass(frozen=True)
+class ProcedureLink:
+    url: str
+    label: str
+    note: str = ""
+
+
+def procedures_for(contract: Contract) -> list[ProcedureLink]:
+    """The member's own procedures that apply to this contract."""
+    links = [ProcedureLink("/profile/bank-account", "掛金の振替口座を変更する",
+                           "口座振替のご契約の引落口座を変更します。")]
+    if contract.product.kind == "sumairu":
+        links.append(ProcedureLink("/profile/address", "住所・保険の対象の所在地を変更する",
+                                   "お引越しのときは、ご住所と一緒にこのご契約の所在地も変更できます。"))
+    else:
+        links.append(ProcedureLink("/profile/address", "住所を変更する"))
+    if contract.product.deduction_category != "none":
+        links.append(ProcedureLink("/certificates", "共済掛金証明書を再発行する",
+                                   f"このご契約の掛金は「{contract.product.deduction_label}」の控除の対象です。"))
+    if contract.product.kind.startswith("kokumin"):
+        links.append(ProcedureLink("/enroll", "こくみん共済に新しく加入する"))
+    links.append(ProcedureLink("/requests", "手続き状況を確認する"))
+    links.append(ProcedureLink("/voices/new", "ご意見・ご要望を送る"))
+    return links
+
+
+def contract_state(contract: Contract, on: date) -> tuple[str, str]:
+    """(code, label) of a contract on a day: 有効, 開始前, 失効, 満了・解約.
+
+    The stored status says lapsed/ended; a contract stored as in force but starting
+    later (enrolment approved for next month) is 開始前 until its start date.
+    """
+    if contract.is_in_force_on(on):
+        return "in_force", CONTRACT_STATUS_LABELS["in_force"]
+    if contract.status in ("lapsed", "ended"):
+        return contract.status, CONTRACT_STATUS_LABELS[contract.status]
+    if on < contract.start_date:
+        return "pending", f"{CONTRACT_STATUS_LABELS['pending']}（{contract.start_date.year}年"\
+                          f"{contract.start_date.month}月{contract.start_date.day}日から）"
+    return "ended", CONTRACT_STATUS_LABELS["ended"]
+
+
+def by_kind(amounts: list[CoverAmount]) -> dict[str, CoverAmount]:
+    return {a.kind: a for a in amounts}
+
+
+__all__ = [
+    "CoverAmount", "CoverLine", "Household", "NextBand", "PersonSummary", "PremiumStep", "ProcedureLink",
+    "birthday_at", "by_kind", "contract_state", "coverage_for_age", "coverage_totals", "get_contract_or_404", "household_summary",
+    "insured_age", "next_band", "premium_history", "procedures_for", "recent_payments",
+]

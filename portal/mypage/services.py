@@ -1,0 +1,111 @@
+"""The member's home page: the household at a glance and what needs attention.
+
+Notices come from other features through optional hooks. A feature that is not
+installed (its module or function missing) simply adds nothing; the page never
+depends on it.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from portal.contracts.services import HEADLINE_DEATH, HEADLINE_HOSPITAL, Household, household_summary
+
+__all__ = ["HEADLINE_DEATH", "HEADLINE_HOSPITAL", "QUICK_LINKS", "Dashboard", "dashboard", "household_summary",
+           "notices_for", "optional_hook"]
+from portal.members.models import Member
+
+log = logging.getLogger(__name__)
+
+NOTICE_LEVELS = ("info", "warning")
+
+# (label, url, description): every procedure a member can do here.
+QUICK_LINKS: tuple[tuple[str, str, str], ...] = (
+    ("住所の変更", "/profile/address", "お引越しのとき。住まいる共済の所在地も一緒に"),
+    ("電話番号の変更", "/profile/phone", "携帯電話・ご自宅の電話番号"),
+    ("メールアドレスの変更", "/profile/email", "お知らせを受け取るアドレス"),
+    ("振替口座の変更", "/profile/bank-account", "掛金を引き落とす口座"),
+    ("お知らせ方法の設定", "/profile/notifications", "郵送物を減らす・ペーパーレス"),
+    ("手続き状況", "/requests", "お申し込みいただいた手続きの進み具合"),
+    ("掛金証明書の再発行", "/certificates", "年末調整・確定申告用（10月〜翌年3月）"),
+    ("こくみん共済に加入", "/enroll", "ご家族の保障もオンラインで"),
+    ("健康チェックキット", "/shop", "組合員価格でご購入"),
+    ("ご意見・ご要望", "/voices/new", "組合員・お客さまの声をお寄せください"),
+    ("お役立ち情報", "/tips", "暮らしに役立つ記事"),
+)
+
+
+@dataclass
+class Dashboard:
+    household: Household
+    notices: list[dict[str, str]] = field(default_factory=list)
+    tips: list[Any] = field(default_factory=list)
+    access_history: list[Any] = field(default_factory=list)
+
+
+def optional_hook(module_name: str, function_name: str) -> Callable[..., Any] | None:
+    """`module.function` if that feature is installed, else None."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    hook = getattr(module, function_name, None)
+    return hook if callable(hook) else None
+
+
+def _call(session: Session, module_name: str, function_name: str, *args: Any, **kwargs: Any) -> list[Any]:
+    """Call an optional hook; a missing feature gives []. A failing one is logged
+    and skipped in production so that a broken notice never takes the home page
+    down, but raises in tests and development so the failure is seen."""
+    hook = optional_hook(module_name, function_name)
+    if hook is None:
+        return []
+    try:
+        return list(hook(session, *args, **kwargs) or [])
+    except Exception as error:
+        if not has_app_context() or current_app.config.get("PORTAL_ENV") != "production":
+            raise
+        log.exception("My Page notice hook %s.%s failed", module_name, function_name)
+        if isinstance(error, SQLAlchemyError):
+            session.rollback()  # PostgreSQL refuses further statements in a failed transaction
+        return []
+
+
+def _valid_notice(notice: Any) -> dict[str, str] | None:
+    if not isinstance(notice, dict) or not notice.get("text"):
+        return None
+    level = notice.get("level") if notice.get("level") in NOTICE_LEVELS else "info"
+    url = str(notice.get("url") or "")
+    # Notices only ever link inside the portal.
+    if url and (not url.startswith("/") or url.startswith("//")):
+        url = ""
+    return {"text": str(notice["text"]), "url": url, "level": level}
+
+
+def notices_for(session: Session, member: Member, on: date) -> list[dict[str, str]]:
+    """Warnings first, then information: procedures in progress, certificate window."""
+    raw = (_call(session, "portal.procedures.services", "open_notices", member)
+           + _call(session, "portal.certificates.services", "dashboard_notices", member, on))
+    notices = [n for n in (_valid_notice(r) for r in raw) if n is not None]
+    return sorted(notices, key=lambda n: n["level"] != "warning")
+
+
+def dashboard(session: Session, member: Member, on: date) -> Dashboard:
+    """Everything /mypage shows. The household costs two queries whatever the
+    number of contracts; each optional feature adds its own (one each)."""
+    # The cards show two kinds of cover: load only those coverage rows.
+    household = household_summary(session, member, on, kinds=(HEADLINE_DEATH, HEADLINE_HOSPITAL))
+    return Dashboard(
+        household=household,
+        notices=notices_for(session, member, on),
+        tips=_call(session, "portal.tips.services", "latest_for_member", member, limit=3),
+        access_history=_call(session, "portal.staff.services", "access_history", member.id, limit=5),
+    )
