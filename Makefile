@@ -21,6 +21,11 @@ instance/.seeded: | $(STAMP)
 	$(FLASK) seed-demo
 	@touch instance/.seeded
 
+# Development payments go to localstripe on 127.0.0.1:8420 (started below when installed).
+run: export PORTAL_STRIPE_API_BASE ?= http://127.0.0.1:8420
+run: export PORTAL_STRIPE_SECRET_KEY ?= sk_test_localstripe
+run: export PORTAL_STRIPE_PUBLISHABLE_KEY ?= pk_test_localstripe
+run: export PORTAL_STRIPE_WEBHOOK_SECRET ?= whsec_localstripe
 run: setup
 	$(FLASK) db upgrade
 	@$(MAKE) --no-print-directory instance/.seeded
