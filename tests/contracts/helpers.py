@@ -7,6 +7,7 @@ from datetime import datetime
 
 import time_machine
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from portal.clock import TOKYO
 from portal.extensions import db
@@ -53,11 +54,11 @@ def count_queries():
     def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
         log.statements.append(statement)
 
-    event.listen(db.engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(Engine, "before_cursor_execute", before_cursor_execute)  # every app's engine
     try:
         yield log
     finally:
-        event.remove(db.engine, "before_cursor_execute", before_cursor_execute)
+        event.remove(Engine, "before_cursor_execute", before_cursor_execute)
 
 
 def sign_in(client, db_session, member) -> None:
