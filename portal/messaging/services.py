@@ -50,8 +50,15 @@ def queue_notice(session: Session, member: Member, subject: str, body: str, *,
         recipient = member.email or to_e164(member.phone)
     else:
         recipient = to_e164(member.phone)
-    message = OutboxMessage(member_id=member.id, channel=channel, recipient=recipient,
-                            subject=subject, body=body)
+    return queue_message(session, channel=channel, recipient=recipient, subject=subject, body=body,
+                         member_id=member.id)
+
+
+def queue_message(session: Session, *, channel: str, recipient: str, subject: str | None, body: str,
+                  member_id: int | None = None) -> OutboxMessage:
+    """Add one message to the outbox (also to someone who is not, or no longer, on file:
+    a visitor's contact, the number being replaced); it leaves right after the commit."""
+    message = OutboxMessage(member_id=member_id, channel=channel, recipient=recipient, subject=subject, body=body)
     session.add(message)
     session.flush()
     _deliver_after_commit(session, message.id)
@@ -59,20 +66,27 @@ def queue_notice(session: Session, member: Member, subject: str, body: str, *,
 
 
 def _deliver_after_commit(session: Session, message_id: int) -> None:
-    """Send right after the request commits; a failure leaves it for deliver-outbox."""
+    """Send right after the request commits (one query for all the request's messages);
+    a failure leaves them queued for deliver-outbox."""
     from flask import has_app_context
 
     from portal.extensions import db
 
     if not has_app_context() or db.session is not session:
         return  # CLI batch or a test session: deliver-outbox sends it
+    pending: list[int] | None = session.info.get("deliver_after_commit")
+    if pending is not None:
+        pending.append(message_id)
+        return
+    pending = session.info["deliver_after_commit"] = [message_id]
 
     def deliver() -> None:
+        ids = session.info.pop("deliver_after_commit", pending)
         try:
-            deliver_pending(session, only_ids=[message_id])
+            deliver_pending(session, only_ids=ids)
         except Exception:  # never fail a request whose procedure is already stored
             session.rollback()
-            log.exception("immediate delivery of outbox message %s failed", message_id)
+            log.exception("immediate delivery of outbox messages %s failed", ids)
 
     db.after_commit(deliver)
 

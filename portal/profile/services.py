@@ -31,8 +31,7 @@ from portal.jp.phone import Phone, mask_phone, parse_phone
 from portal.jp.postal import PostalAddress, format_postal, lookup
 from portal.jp.text import normalize
 from portal.members.models import ACCOUNT_TYPES, DebitAccount, Member
-from portal.messaging.models import OutboxMessage
-from portal.messaging.services import queue_notice, to_e164
+from portal.messaging.services import queue_message, queue_notice, to_e164
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
 from portal.profile.models import CHANNEL_LABELS, PREFERENCE_CHANNELS, TOPIC_LABELS, TOPICS, NotificationPreference
@@ -268,12 +267,12 @@ def change_phone(session: Session, member: Member, new_phone: Phone, *, idempote
         return existing
     old = member.phone
     # Queued before the change so it goes to the number being replaced.
-    session.add(OutboxMessage(
-        member_id=member.id, channel="sms" if old.startswith(MOBILE_PREFIXES) else "voice",
+    queue_message(
+        session, member_id=member.id, channel="sms" if old.startswith(MOBILE_PREFIXES) else "voice",
         recipient=to_e164(old), subject="【重要】電話番号の変更",
         body=(f"{member.name}様 マイページでご登録の電話番号が変更されました（新しい番号 {new_phone.masked}）。"
               "お心当たりがない場合は、すぐにサービスセンターへご連絡ください。"),
-    ))
+    )
     member.phone = new_phone.national
     _flush_guarded(session)
     request = procedures.start(
@@ -362,11 +361,11 @@ def confirm_email_change(session: Session, secret_key: str, token: str) -> Proce
     claim = read_email_token(session, secret_key, token)
     member, old = claim.member, claim.member.email
     if old:  # a notice to the address being replaced
-        session.add(OutboxMessage(
-            member_id=member.id, channel="mail", recipient=old, subject="【重要】メールアドレスの変更",
+        queue_message(
+            session, member_id=member.id, channel="mail", recipient=old, subject="【重要】メールアドレスの変更",
             body=(f"{member.name}様 マイページでご登録のメールアドレスが {mask_email(claim.new_email)} に変更されました。"
                   "お心当たりがない場合は、すぐにサービスセンターへご連絡ください。"),
-        ))
+        )
     member.email = claim.new_email
     _flush_guarded(session)
     request = procedures.start(

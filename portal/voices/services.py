@@ -29,7 +29,7 @@ from portal.jp.phone import parse_phone
 from portal.jp.text import normalize
 from portal.members.models import Member
 from portal.messaging.models import OutboxMessage
-from portal.messaging.services import queue_notice
+from portal.messaging.services import queue_message, queue_notice
 from portal.staff.models import StaffUser
 from portal.voices.models import (
     CHANNEL_LABELS, COMPLAINT_RESPONSE_BUSINESS_DAYS, ITEM_PROGRESS, KIND_LABELS, STATUS_LABELS,
@@ -209,13 +209,10 @@ def submit_voice(session: Session, *, kind: str, topic: str, body: str, wants_re
             messages.append(message)
     else:
         assert contact is not None
-        message = OutboxMessage(member_id=None, channel=contact.channel, recipient=contact.recipient,
-                                subject=subject,
-                                body=f"{name}様 貴重なご意見をお寄せいただきありがとうございます。"
-                                     f"受付番号 {voice.receipt_no}。{reply_note}")
-        session.add(message)
-        session.flush()
-        messages.append(message)
+        messages.append(queue_message(session, channel=contact.channel, recipient=contact.recipient,
+                                      subject=subject,
+                                      body=f"{name}様 貴重なご意見をお寄せいただきありがとうございます。"
+                                           f"受付番号 {voice.receipt_no}。{reply_note}"))
     return Submission(voice, created=True, messages=messages)
 
 
@@ -446,10 +443,9 @@ def send_reply(session: Session, voice: Voice, staff: StaffUser, body: str, *,
     else:
         contact = _contact_of(voice)
         if contact is not None:
-            message = OutboxMessage(member_id=None, channel=contact.channel, recipient=contact.recipient,
-                                    subject=subject, body=f"{voice.contact_name or 'お客'}様 お寄せいただいた声への回答です。\n{body}")
-            session.add(message)
-            session.flush()
+            message = queue_message(session, channel=contact.channel, recipient=contact.recipient,
+                                    subject=subject,
+                                    body=f"{voice.contact_name or 'お客'}様 お寄せいただいた声への回答です。\n{body}")
     if message is not None:
         channel = message.channel
     reply = VoiceReply(voice_id=voice.id, staff_id=staff.id, body=body, channel=channel,
@@ -464,26 +460,6 @@ def send_reply(session: Session, voice: Voice, staff: StaffUser, body: str, *,
     _touch(voice)
     session.flush()
     return reply
-
-
-def deliver_messages(session: Session, message_ids: Iterable[int]) -> None:
-    """Send just-committed notices at once; failures stay queued for `deliver-outbox`."""
-    from portal.gateways import GatewayError
-    from portal.messaging.services import send_now
-
-    for message_id in message_ids:
-        message = session.get(OutboxMessage, message_id)
-        if message is None or message.status != "queued":
-            continue
-        message.attempts += 1
-        try:
-            send_now(message)
-        except GatewayError as error:
-            message.last_error = str(error)[:300]
-        else:
-            message.status = "sent"
-            message.sent_at = utcnow()
-    session.commit()
 
 
 # ---------------------------------------------------------------- improvement items

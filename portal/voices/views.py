@@ -93,8 +93,6 @@ def new():
                 if result.created:
                     audit.record("voice.submitted", target_type="voice", target_id=voice.id,
                                  detail={"kind": voice.kind, "channel": voice.channel})
-                    message_ids = [m.id for m in result.messages]
-                    db.after_commit(lambda: services.deliver_messages(db.session, message_ids))
                 db.commit()
                 session["voice_receipt"] = voice.receipt_no
                 return redirect(url_for("voices.thanks"))
@@ -301,9 +299,6 @@ def reply(voice_id: int):
         return _fail(voice, error, form, "reply", "reply_form")
     audit.record("voice.replied", target_type="voice", target_id=voice.id, member_id=voice.member_id,
                  detail={"reply_id": sent.id, "channel": sent.channel})
-    if sent.outbox_message_id:
-        message_id = sent.outbox_message_id
-        db.after_commit(lambda: services.deliver_messages(db.session, [message_id]))
     db.commit()
     flash("回答を送信しました。" if sent.channel != "record" else "回答を記録しました（連絡先がないため送信していません）。",
           "success")
