@@ -3,23 +3,11 @@ and the log guard of tests/auth for the SMS gateway tests."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.auth.leakguard import LeakGuard
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.net import free_port, moto_server
 
 
 def closed_port() -> int:
@@ -28,39 +16,29 @@ def closed_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def sms_moto_server():
-    """moto_server from .venv/bin on a free loopback port; yields its URL."""
-    port = free_port()
-    binary = Path(sys.executable).parent / "moto_server"
-    process = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/moto-api/data.json", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError("moto_server exited at start")
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("moto_server did not start")
+def moto_server_url():
+    """One moto server for every AWS gateway test (SNS, SES, S3); tests use their own names."""
+    with moto_server() as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+
+
+@pytest.fixture(scope="session")
+def sms_moto_server(moto_server_url):
+    return moto_server_url
 
 
 @pytest.fixture
-def aws_env(monkeypatch, sms_moto_server):
-    """Fake credentials (moto accepts any) and PORTAL_AWS_ENDPOINT_URL pointing at moto."""
+def aws_credentials(monkeypatch):
+    """Fake credentials (moto accepts any); without them boto3 would look for real ones."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws_env(monkeypatch, aws_credentials, sms_moto_server):
+    """Fake credentials and PORTAL_AWS_ENDPOINT_URL pointing at moto."""
     monkeypatch.setenv("PORTAL_AWS_ENDPOINT_URL", sms_moto_server)
     return sms_moto_server
 

@@ -2,57 +2,28 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from portal.gateways import GatewayError
+from tests.support.net import free_port as _free_port
 from portal.gateways import mail as mail_module
 from portal.gateways.aws_mail import CLIENT_CONFIG, AwsMailGateway
 
-MOTO_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "moto_server"
 REGION = "ap-northeast-1"
 SENDER = "mypage@example.jp"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    port = _free_port()
-    process = subprocess.Popen([str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("moto_server did not start")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+@pytest.fixture
+def moto_url(moto_server_url):
+    return moto_server_url
 
 
 @pytest.fixture
-def aws_env(monkeypatch):
-    # moto accepts any credentials; without them boto3 would look for real ones.
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_SESSION_TOKEN": "testing"}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def aws_env(aws_credentials):
+    """moto accepts any credentials; the conftest sets fake ones."""
 
 
 def _sent_messages(url: str) -> list[dict]:

@@ -2,12 +2,9 @@
 from __future__ import annotations
 
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import pytest
 import time_machine
 
 from portal.gateways import GatewayError
+from tests.support.net import free_port as _free_port, moto_server
 from portal.gateways.storage import LocalStorage, S3Storage, build, check_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,40 +64,17 @@ def test_storage_accessor_is_built_once_per_app(app):
 
 # ------------------------------------------------------------------ S3 through moto
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def moto_endpoint():
-    port = _free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("moto_server did not start")
-                time.sleep(0.2)
-        yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def s3_moto_url():
+    # Its own server: moto's /moto-api/data.json (read by the SNS and SES tests) cannot
+    # serialise S3 objects.
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def moto_endpoint(s3_moto_url, aws_credentials):
+    return s3_moto_url
 
 
 @pytest.fixture

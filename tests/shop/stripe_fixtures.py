@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import subprocess
 import time
 import urllib.error
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.net import free_port as _free_port
 import stripe
 from flask import g
 
@@ -30,12 +31,6 @@ STRIPE_KEYS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SE
 GOOD_CARD = "4242424242424242"
 DECLINED_AT_CHARGE = "4000000000000341"  # localstripe declines this one when charged
 DECLINED_AT_SETUP = "4000000000000002"  # localstripe declines this one when saved (attach / SetupIntent)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
