@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from portal import audit
 from portal.clock import today, utcnow
@@ -445,26 +445,43 @@ def related_tips(session: Session, tip: Tip, limit: int = 3) -> list[Tip]:
 
 def audiences_for(session: Session, member: Member, on: date | None = None) -> set[str]:
     """The audiences a member belongs to: children under 18 in the household,
-    aged 60 or over, holding 住まいる共済 (fire cover) in force."""
+    aged 60 or over, holding 住まいる共済 (fire cover) in force. One query (it runs on /mypage)."""
     on = on or today()
     audiences = {"everyone"}
-    children = session.scalars(select(InsuredPerson.birth_date).where(
-        InsuredPerson.member_id == member.id, InsuredPerson.relation == "child"))
-    if any(age_on(birth, on) < CHILD_AGE_LIMIT for birth in children):
+    # Under 18 on `on` ⇔ born after the same day 18 years earlier (a 29 Feb `on` maps to 28 Feb,
+    # which keeps age_on's rule that 29 Feb birthdays count from 1 March in common years).
+    cutoff = _years_before(on, CHILD_AGE_LIMIT)
+    has_child = select(InsuredPerson.id).where(
+        InsuredPerson.member_id == member.id, InsuredPerson.relation == "child",
+        InsuredPerson.birth_date > cutoff).exists()
+    # The SQL form of Contract.is_in_force_on.
+    has_fire_cover = select(Contract.id).join(Product, Contract.product_id == Product.id).where(
+        Contract.member_id == member.id, Product.kind == "sumairu", Contract.start_date <= on,
+        or_(Contract.end_date > on,
+            and_(Contract.end_date.is_(None), Contract.status.not_in(("lapsed", "ended"))))).exists()
+    child, fire = session.execute(select(has_child, has_fire_cover)).one()
+    if child:
         audiences.add("children")
     if age_on(member.birth_date, on) >= SENIOR_AGE:
         audiences.add("senior")
-    fire_contracts = session.scalars(select(Contract).join(Product, Contract.product_id == Product.id).where(
-        Contract.member_id == member.id, Product.kind == "sumairu"))
-    if any(contract.is_in_force_on(on) for contract in fire_contracts):
+    if fire:
         audiences.add("sumairu")
     return audiences
 
 
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a common year
+        return day.replace(year=day.year - years, day=28)
+
+
 def latest_for_member(session: Session, member: Member, limit: int = 3) -> list[Tip]:
-    """The newest published tips meant for this member's household (for /mypage)."""
+    """The newest published tips meant for this member's household (for /mypage:
+    titles and summaries only, so the category is not loaded)."""
     audiences = audiences_for(session, member)
-    return list(session.scalars(published_query().where(Tip.audience.in_(sorted(audiences)))
+    return list(session.scalars(published_query().options(lazyload(Tip.category))
+                                .where(Tip.audience.in_(sorted(audiences)))
                                 .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(limit)))
 
 

@@ -384,3 +384,31 @@ def test_admin_adds_a_category(session):
     with pytest.raises(TipError) as error:
         services.add_category(session, "住まい", "parenting")
     assert error.value.field == "code"
+
+
+@pytest.mark.parametrize("birth,on,is_child", [
+    (date(2008, 11, 28), date(2026, 11, 27), True),    # turns 18 tomorrow
+    (date(2008, 11, 27), date(2026, 11, 27), False),   # turned 18 today
+    (date(2008, 2, 29), date(2026, 2, 28), True),      # 29 Feb birthdays count from 1 March
+    (date(2008, 2, 29), date(2026, 3, 1), False),
+    (date(2010, 3, 1), date(2028, 2, 29), True),       # a 29 Feb day in a leap year
+    (date(2010, 2, 28), date(2028, 2, 29), False),
+])
+def test_child_audience_matches_age_on(session, make_member, birth, on, is_child):
+    """The SQL cut-off in audiences_for agrees with portal.jp.dates.age_on."""
+    from portal.jp.dates import age_on
+    from portal.members.models import InsuredPerson
+    member = make_member(birth_date=date(1980, 1, 1))
+    session.add(InsuredPerson(member_id=member.id, relation="child", name="子", name_kana="コ",
+                              birth_date=birth, sex="male"))
+    session.flush()
+    assert (age_on(birth, on) < 18) is is_child
+    assert ("children" in services.audiences_for(session, member, on)) is is_child
+
+
+def test_fire_cover_starting_next_month_does_not_count_yet(session, make_member, make_contract):
+    member = make_member()
+    make_contract(member, "SUMAIRU", premium_yen=21_000, coverage_kwargs={"building_units": 100},
+                  start=date(2026, 12, 1), status="pending")
+    assert "sumairu" not in services.audiences_for(session, member, date(2026, 11, 30))
+    assert "sumairu" in services.audiences_for(session, member, date(2026, 12, 1))
