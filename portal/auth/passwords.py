@@ -8,8 +8,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 METHOD = "scrypt:32768:8:1"
 # What production uses; tests/conftest.py swaps METHOD for speed, tests/perf measures this.
 PRODUCTION_METHOD = METHOD
-# A hash to check against when the login ID is unknown, so both paths take as long.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=METHOD)
+# Hashes to check against when the login ID is unknown, so both paths take as long:
+# made on first use (not at import) and per method, so it always costs what a real check costs.
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    if METHOD not in _dummy_hashes:
+        _dummy_hashes[METHOD] = generate_password_hash("not-a-real-password", method=METHOD)
+    return _dummy_hashes[METHOD]
 
 
 def hash_password(password: str) -> str:
@@ -18,6 +25,6 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(password_hash, password)
