@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.clock import now_tokyo, utcnow
 from portal.members.models import Member
@@ -88,6 +88,7 @@ def change_status(session: Session, request: ProcedureRequest, status: str, note
 def for_member(session: Session, member_id: int) -> list[ProcedureRequest]:
     return list(session.scalars(
         select(ProcedureRequest).where(ProcedureRequest.member_id == member_id)
+        .options(selectinload(ProcedureRequest.events))  # the page lists each one's history
         .order_by(ProcedureRequest.created_at.desc(), ProcedureRequest.id.desc())
     ))
 

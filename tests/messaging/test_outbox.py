@@ -69,3 +69,28 @@ def test_deliver_outbox_cli(app, db_session, make_member):
     db_session.commit()
     result = app.test_cli_runner().invoke(args=["deliver-outbox"])
     assert result.exit_code == 0 and "sent 1" in result.output
+
+
+def test_requests_page_reads_every_history_in_one_query(member_client, db_session):
+    """/requests lists each procedure with its history: no query per procedure."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from portal.members.models import Member
+    member = db_session.get(Member, member_client.member.id)
+
+    def count() -> int:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(Engine, "before_cursor_execute", listener)
+        try:
+            assert member_client.get("/requests").status_code == 200
+        finally:
+            event.remove(Engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    procedures.start(db_session, member, "address_change", "住所変更")
+    one = count()
+    for _ in range(5):
+        procedures.start(db_session, member, "email_change", "メール変更")
+    assert count() == one
