@@ -69,6 +69,11 @@ def init_app(app: Flask) -> None:
         if db.session.dirty:
             db.commit()
 
+    # Staff acting as a member: runs after session expiry and before the sign-in rule,
+    # which lets a staff user onto member pages only once this has set g.acting_member_id.
+    from portal.staff.impersonation import load_acting
+    app.before_request(load_acting)
+
     @app.before_request
     def require_login():
         endpoint = request.endpoint

@@ -13,12 +13,11 @@ The hook must run after security.enforce_session (which ends expired sessions;
 a staff session keeps its own 15-minute idle rule while acting, and acting never
 moves created_at, so the staff session is not extended) and before
 security.require_login (which lets a staff user onto member pages only when
-g.acting_member_id is set). `init_app` therefore inserts it just before
-require_login rather than appending it.
+g.acting_member_id is set). portal/security.py registers it in that place.
 """
 from __future__ import annotations
 
-from flask import Flask, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 
 from portal import audit
 from portal.auth import sessions
@@ -88,10 +87,3 @@ def load_acting():
     db.commit()
     return None
 
-
-def init_app(app: Flask) -> None:
-    funcs = app.before_request_funcs.setdefault(None, [])
-    if load_acting in funcs:
-        return
-    names = [getattr(f, "__name__", "") for f in funcs]
-    funcs.insert(names.index("require_login") if "require_login" in names else len(funcs), load_acting)

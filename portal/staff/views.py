@@ -13,7 +13,7 @@ from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.jp.errors import JpValueError
 from portal.jp.text import digits_only
-from portal.staff import impersonation, services
+from portal.staff import services
 from portal.staff.access import current_staff, staff_required
 from portal.staff.forms import (
     ActForm,
@@ -27,7 +27,6 @@ from portal.staff.forms import (
 from portal.staff.models import StaffUser
 
 bp = Blueprint("staff", __name__)
-bp.record_once(lambda state: impersonation.init_app(state.app))
 
 PENDING_KEY = "staff_pending"
 PENDING_MINUTES = 5
