@@ -91,7 +91,11 @@ def seed_demo(session: Session) -> bool:
             create_staff(session, email, [role], STAFF_PASSWORD, name=name, totp_secret=STAFF_TOTP_SECRET)
         created = True
     from portal.tips.services import seed_tips
+    from portal.voices.services import seed_demo_voices
     created = bool(seed_tips(session)) or created
+    cs_staff = session.scalar(select(StaffUser).where(StaffUser.email == "cs@example.jp"))
+    if cs_staff is not None:
+        created = bool(seed_demo_voices(session, cs_staff)) or created
     if session.scalar(select(Member).where(Member.member_no == "1000000001")) is not None:
         session.flush()
         return created

@@ -406,3 +406,20 @@ def test_inbox_pages_run_across_new_complaints_then_the_rest(db_session, cs):
     only = services.inbox(db_session, services.InboxFilters(kind="complaint", status="received"), 1)
     assert [v.body for v in only.items] == ["c6", "c4"]
     assert others[0].body == "o1"
+
+
+def test_demo_voices_fill_two_business_years_once(db_session, demo):
+    from sqlalchemy import func, select
+
+    from portal.jp.dates import fiscal_year
+    from portal.voices.models import Voice
+    counts = dict(db_session.execute(select(Voice.kind, func.count()).group_by(Voice.kind)).all())
+    assert set(counts) == {"thanks", "opinion", "complaint"}
+    assert counts["thanks"] > counts["opinion"] > counts["complaint"]
+    from portal.clock import today
+    last_year = services.yearly_report(db_session, fiscal_year(today()) - 1)
+    assert last_year.total == 100
+    from portal.seed import seed_demo
+    before = db_session.scalar(select(func.count()).select_from(Voice))
+    seed_demo(db_session)
+    assert db_session.scalar(select(func.count()).select_from(Voice)) == before
