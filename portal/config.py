@@ -63,9 +63,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "AWS_ENDPOINT_URL": _env("PORTAL_AWS_ENDPOINT_URL"),
         # The origination identity (number or pool) voice calls are made from.
         "AWS_VOICE_ORIGINATION": _env("PORTAL_AWS_VOICE_ORIGINATION"),
-        # Tests of other features sign in with the password alone; production asks a
-        # new device for a code.
-        "TRUST_NEW_DEVICES": False,
+        # Benchmarks and other features' tests sign in with the password alone; a new
+        # device is always asked for a code in production, whatever this says.
+        "TRUST_NEW_DEVICES": not production and _env("PORTAL_TRUST_NEW_DEVICES") == "1",
         "STORAGE": _env("PORTAL_STORAGE", "local"),
         "STORAGE_DIR": _env("PORTAL_STORAGE_DIR", str(instance_path / "files")),
         "S3_BUCKET": _env("PORTAL_S3_BUCKET", "mypage-files"),

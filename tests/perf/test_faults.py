@@ -32,7 +32,7 @@ def test_database_restart_under_load():
         pytest.skip("pg_ctlcluster not available")
     version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
     url = seeded_database("portal_bench_fault", 1_000)
-    process, base = start_gunicorn(url, workers=2)
+    process, base = start_gunicorn(url, workers=2, extra_env={"PORTAL_TRUST_NEW_DEVICES": "1"})
     results: list[tuple[float, int]] = []
     stop = threading.Event()
 

@@ -31,7 +31,8 @@ def run_locust(base: str, prefix: Path) -> list[dict[str, str]]:
 
 def test_load_mypage_contracts_coverage_voices(tmp_path):
     url = seeded_database("portal_bench", MEMBERS)
-    process, base = start_gunicorn(url, workers=2)
+    # The load is about browsing, not the new-device code step (tests/auth covers that).
+    process, base = start_gunicorn(url, workers=2, extra_env={"PORTAL_TRUST_NEW_DEVICES": "1"})
     try:
         rows = run_locust(base, tmp_path / "load")
     finally:
@@ -52,5 +53,7 @@ def test_load_mypage_contracts_coverage_voices(tmp_path):
         m_avg, b_avg = float(mypage["Average Response Time"]), float(bare["Average Response Time"])
         print(f"/mypage mean {m_avg:.1f} ms vs bare page {b_avg:.1f} ms: throughput ratio ≈ {b_avg / m_avg:.2f}"
               f" (gate ≥ 0.50)")
+    for route in ("/mypage", "/contracts", "/coverage", "/bench/bare", "/voices/new POST"):
+        assert int(by_name.get(route, {}).get("Request Count", 0)) > 0, f"no {route} requests: sign-in failed?"
     total = by_name.get("Aggregated")
     assert total is not None and int(total["Failure Count"]) == 0, "requests failed under load"
