@@ -443,23 +443,27 @@ def related_tips(session: Session, tip: Tip, limit: int = 3) -> list[Tip]:
                                 .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(limit)))
 
 
-def audiences_for(session: Session, member: Member, on: date | None = None) -> set[str]:
-    """The audiences a member belongs to: children under 18 in the household,
-    aged 60 or over, holding 住まいる共済 (fire cover) in force. One query (it runs on /mypage)."""
-    on = on or today()
-    audiences = {"everyone"}
+def _household_conditions(member: Member, on: date):
+    """SQL conditions: a child under 18 in the household; 住まいる共済 (fire cover) in force."""
     # Under 18 on `on` ⇔ born after the same day 18 years earlier (a 29 Feb `on` maps to 28 Feb,
     # which keeps age_on's rule that 29 Feb birthdays count from 1 March in common years).
-    cutoff = _years_before(on, CHILD_AGE_LIMIT)
     has_child = select(InsuredPerson.id).where(
         InsuredPerson.member_id == member.id, InsuredPerson.relation == "child",
-        InsuredPerson.birth_date > cutoff).exists()
+        InsuredPerson.birth_date > _years_before(on, CHILD_AGE_LIMIT)).exists()
     # The SQL form of Contract.is_in_force_on.
     has_fire_cover = select(Contract.id).join(Product, Contract.product_id == Product.id).where(
         Contract.member_id == member.id, Product.kind == "sumairu", Contract.start_date <= on,
         or_(Contract.end_date > on,
             and_(Contract.end_date.is_(None), Contract.status.not_in(("lapsed", "ended"))))).exists()
-    child, fire = session.execute(select(has_child, has_fire_cover)).one()
+    return has_child, has_fire_cover
+
+
+def audiences_for(session: Session, member: Member, on: date | None = None) -> set[str]:
+    """The audiences a member belongs to: children under 18 in the household,
+    aged 60 or over, holding 住まいる共済 (fire cover) in force."""
+    on = on or today()
+    audiences = {"everyone"}
+    child, fire = session.execute(select(*_household_conditions(member, on))).one()
     if child:
         audiences.add("children")
     if age_on(member.birth_date, on) >= SENIOR_AGE:
@@ -477,11 +481,15 @@ def _years_before(day: date, years: int) -> date:
 
 
 def latest_for_member(session: Session, member: Member, limit: int = 3) -> list[Tip]:
-    """The newest published tips meant for this member's household (for /mypage:
-    titles and summaries only, so the category is not loaded)."""
-    audiences = audiences_for(session, member)
-    return list(session.scalars(published_query().options(lazyload(Tip.category))
-                                .where(Tip.audience.in_(sorted(audiences)))
+    """The newest published tips meant for this member's household, in one query
+    (it runs on every /mypage): titles and summaries only, so no category."""
+    on = today()
+    has_child, has_fire_cover = _household_conditions(member, on)
+    audience = [Tip.audience == "everyone", and_(Tip.audience == "children", has_child),
+                and_(Tip.audience == "sumairu", has_fire_cover)]
+    if age_on(member.birth_date, on) >= SENIOR_AGE:
+        audience.append(Tip.audience == "senior")
+    return list(session.scalars(published_query().options(lazyload(Tip.category)).where(or_(*audience))
                                 .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(limit)))
 
 

@@ -5,7 +5,7 @@ import os
 import re
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, tag, task
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 USERS = int(os.environ.get("BENCH_LOGIN_USERS", "20"))
@@ -23,22 +23,27 @@ class Member(HttpUser):
         if not response.url.endswith("/mypage"):
             raise RuntimeError(f"benchmark sign-in failed: {response.url}")
 
+    @tag("browse", "mypage")
     @task(4)
     def mypage(self) -> None:
         self.client.get("/mypage", name="/mypage")
 
+    @tag("browse")
     @task(2)
     def contracts(self) -> None:
         self.client.get("/contracts", name="/contracts")
 
+    @tag("browse")
     @task(2)
     def coverage(self) -> None:
         self.client.get("/coverage", name="/coverage")
 
+    @tag("browse", "bare")
     @task(4)
     def bare(self) -> None:
         self.client.get("/bench/bare", name="/bench/bare")
 
+    @tag("browse")
     @task(1)
     def voice(self) -> None:
         page = self.client.get("/voices/new", name="/voices/new")
