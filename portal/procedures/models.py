@@ -13,6 +13,10 @@ PROCEDURE_KINDS = (
     "address_change", "phone_change", "email_change", "bank_account_change",
     "certificate_mail", "certificate_pdf", "enrollment", "shop_order", "subscription",
     "notification_settings",
+    # Second wave: claims, back office, contract changes and requests taken by staff.
+    "claim", "damage_report", "paper_forms", "contract_certificate", "property_rerating",
+    "name_change", "cancellation", "cooling_off", "withdrawal", "beneficiary_change",
+    "proxy_claimant", "contract_change", "inquiry", "other",
 )
 KIND_LABELS = {
     "address_change": "住所変更",
@@ -25,6 +29,20 @@ KIND_LABELS = {
     "shop_order": "健康チェックキットのご注文",
     "subscription": "健康チェッカー定期コース",
     "notification_settings": "お知らせ方法の変更",
+    "claim": "共済金のご請求",
+    "damage_report": "住まいる共済 損害のご報告",
+    "paper_forms": "請求書類（書面）のご請求",
+    "contract_certificate": "共済契約証書の発行",
+    "property_rerating": "住まいる共済 掛金改定",
+    "name_change": "氏名変更",
+    "cancellation": "解約",
+    "cooling_off": "クーリング・オフ",
+    "withdrawal": "脱退",
+    "beneficiary_change": "死亡共済金受取人の変更",
+    "proxy_claimant": "指定代理請求人の指定",
+    "contract_change": "ご契約内容の変更",
+    "inquiry": "お問い合わせ",
+    "other": "その他のお手続き",
 }
 # Status codes are stored; members see the Japanese label.
 STATUS_LABELS = {
@@ -40,9 +58,19 @@ STATUS_LABELS = {
     "cancelled": "取消",
     "failed": "失敗",
     "active": "継続中",
+    "checking_documents": "書類確認中",
+    "awaiting_documents": "追加書類のお願い",
+    "returned": "差し戻し",
+    "withdrawn": "取り下げ",
+    "preparing_shipment": "発送準備中",
+    "visit_proposed": "立会い調査日のご提案",
+    "visit_scheduled": "立会い調査日決定",
+    "not_payable": "お支払いできません",
 }
 STATUSES = tuple(STATUS_LABELS)
-OPEN_STATUSES = ("received", "reviewing", "under_review", "awaiting_payment", "paid", "active")
+OPEN_STATUSES = ("received", "reviewing", "under_review", "awaiting_payment", "paid", "active",
+                 "checking_documents", "awaiting_documents", "preparing_shipment", "visit_proposed",
+                 "visit_scheduled")
 
 
 class ProcedureRequest(Base):

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
 
-STAFF_ROLES = ("support", "cs", "marketing", "admin")
-ROLE_LABELS = {"support": "サポート", "cs": "CS推進", "marketing": "マーケティング", "admin": "管理者"}
+STAFF_ROLES = ("support", "cs", "marketing", "admin", "office", "claims")
+ROLE_LABELS = {"support": "サポート", "cs": "CS推進", "marketing": "マーケティング", "admin": "管理者",
+               "office": "事務センター", "claims": "共済金担当"}
 
 
 class StaffUser(Base):
