@@ -1,7 +1,10 @@
 """Settings, read once from PORTAL_* environment variables.
 
 Every variable is optional in development; production refuses to start without
-a secret key and a database URL, because a guessed key forges every session.
+a secret key of at least 32 bytes and a database URL (a guessed key forges every
+session), without Redis (in-memory rate limits count per worker, so 4 workers
+allow 4 times the limit), and with a Content-Security-Policy that names a
+development host (it would let a page load scripts from that host).
 """
 from __future__ import annotations
 
@@ -9,8 +12,13 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("development", "test", "production")
+MIN_SECRET_KEY_BYTES = 32
+STRIPE_HOSTS = ("https://js.stripe.com", "https://api.stripe.com")
+# Names only a developer's network resolves; a production CSP naming one is refused.
+DEV_DOMAIN_SUFFIXES = (".localhost", ".local", ".test", ".internal", ".invalid")
 
 
 class ConfigError(RuntimeError):
@@ -22,6 +30,19 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _int_env(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (got {raw!r})") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative (got {value})")
+    return value
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A random key kept in instance/ so development sessions survive restarts."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -30,6 +51,35 @@ def _dev_secret_key(instance_path: Path) -> str:
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+def _hosts(name: str, default: list[str]) -> list[str]:
+    """A space-separated list from the environment, else the default; duplicates dropped."""
+    raw = _env(name)
+    return list(dict.fromkeys(raw.split() if raw else [h for h in default if h]))
+
+
+def content_security_policy(stripe_hosts: list[str], storage_hosts: list[str]) -> str:
+    stripe = " ".join(stripe_hosts)
+    img = " ".join(["'self'", "data:", *storage_hosts])
+    return (f"default-src 'self'; script-src 'self' {stripe}; style-src 'self'; img-src {img}; "
+            f"connect-src 'self' {stripe}; frame-src 'self' {stripe}; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'").replace("  ", " ")
+
+
+def is_development_host(host: str) -> bool:
+    """Plain http, loopback, or a name that only resolves on a developer's network."""
+    parts = urlsplit(host if "://" in host else f"//{host}")
+    name = (parts.hostname or "").lower()
+    return (parts.scheme == "http" or name in ("localhost", "::1", "0.0.0.0") or name.startswith("127.")
+            or name.endswith(DEV_DOMAIN_SUFFIXES))
 
 
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -51,6 +101,18 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
             raise ConfigError("PORTAL_DATABASE_URL is required when PORTAL_ENV=production")
         database_url = f"sqlite:///{instance_path / 'portal.db'}"
 
+    stripe_api_base = _env("PORTAL_STRIPE_API_BASE")
+    storage = _env("PORTAL_STORAGE", "local")
+    region = _env("PORTAL_AWS_REGION", "ap-northeast-1")
+    bucket = _env("PORTAL_S3_BUCKET", "mypage-files")
+    endpoint = _env("PORTAL_AWS_ENDPOINT_URL")
+    s3_hosts = ([_origin(endpoint) or f"https://{bucket}.s3.{region}.amazonaws.com",
+                 f"https://s3.{region}.amazonaws.com"] if storage == "s3" else [])
+    # Stripe.js and its API, plus another Stripe API (localstripe in development);
+    # the storage host serves presigned S3 URLs of tip images.
+    csp_stripe_hosts = _hosts("PORTAL_CSP_STRIPE_HOSTS", [_origin(stripe_api_base), *STRIPE_HOSTS])
+    csp_storage_hosts = _hosts("PORTAL_CSP_STORAGE_HOSTS", s3_hosts)
+
     config: dict[str, Any] = {
         "PORTAL_ENV": env,
         "SECRET_KEY": secret_key,
@@ -59,20 +121,25 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SMS_BACKEND": _env("PORTAL_SMS_BACKEND", "outbox"),
         "MAIL_BACKEND": _env("PORTAL_MAIL_BACKEND", "outbox"),
         "MAIL_FROM": _env("PORTAL_MAIL_FROM", "mypage@example.jp"),
-        "AWS_REGION": _env("PORTAL_AWS_REGION", "ap-northeast-1"),
+        "AWS_REGION": region,
         "AWS_ENDPOINT_URL": _env("PORTAL_AWS_ENDPOINT_URL"),
         # The origination identity (number or pool) voice calls are made from.
         "AWS_VOICE_ORIGINATION": _env("PORTAL_AWS_VOICE_ORIGINATION"),
         # Benchmarks and other features' tests sign in with the password alone; a new
         # device is always asked for a code in production, whatever this says.
         "TRUST_NEW_DEVICES": not production and _env("PORTAL_TRUST_NEW_DEVICES") == "1",
-        "STORAGE": _env("PORTAL_STORAGE", "local"),
+        "STORAGE": storage,
         "STORAGE_DIR": _env("PORTAL_STORAGE_DIR", str(instance_path / "files")),
-        "S3_BUCKET": _env("PORTAL_S3_BUCKET", "mypage-files"),
+        "S3_BUCKET": bucket,
         "STRIPE_SECRET_KEY": _env("PORTAL_STRIPE_SECRET_KEY"),
         "STRIPE_PUBLISHABLE_KEY": _env("PORTAL_STRIPE_PUBLISHABLE_KEY"),
         "STRIPE_WEBHOOK_SECRET": _env("PORTAL_STRIPE_WEBHOOK_SECRET"),
-        "STRIPE_API_BASE": _env("PORTAL_STRIPE_API_BASE"),
+        "STRIPE_API_BASE": stripe_api_base,
+        "CSP_STRIPE_HOSTS": csp_stripe_hosts,
+        "CSP_STORAGE_HOSTS": csp_storage_hosts,
+        # Load balancers in front of the portal, each adding one X-Forwarded-For entry:
+        # with the right count, rate limits and the audit log see the client's address.
+        "PROXY_COUNT": _int_env("PORTAL_PROXY_COUNT", 0),
         # Sessions: see SECURITY.md. Cookies are Secure everywhere but development
         # and test, where the portal is served over plain http on 127.0.0.1.
         "SESSION_COOKIE_NAME": "mypage_session",
@@ -90,7 +157,25 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "TESTING": env == "test",
     }
     config.update(overrides)
-    if config["PORTAL_ENV"] == "production" and config["SMS_BACKEND"] == "outbox":
+    config.setdefault("CONTENT_SECURITY_POLICY",
+                      content_security_policy(config["CSP_STRIPE_HOSTS"], config["CSP_STORAGE_HOSTS"]))
+    if config["PORTAL_ENV"] == "production":
+        check_production(config)
+    return config
+
+
+def check_production(config: dict[str, Any]) -> None:
+    """Refuse settings that are fine on a laptop and dangerous on the internet."""
+    if config["SMS_BACKEND"] == "outbox":
         # Outbox in production would silently swallow every sign-up code.
         raise ConfigError("PORTAL_SMS_BACKEND=outbox is not allowed in production; use aws")
-    return config
+    if len(str(config["SECRET_KEY"]).encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(f"PORTAL_SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production "
+                          "(e.g. python -c 'import secrets; print(secrets.token_hex(32))')")
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        raise ConfigError("PORTAL_REDIS_URL is required in production: in-memory rate limits count per "
+                          "worker, so every worker would allow the full limit again")
+    dev_hosts = [h for h in [*config["CSP_STRIPE_HOSTS"], *config["CSP_STORAGE_HOSTS"]] if is_development_host(h)]
+    if dev_hosts:
+        raise ConfigError(f"the Content-Security-Policy names development hosts in production: {' '.join(dev_hosts)} "
+                          "(set PORTAL_CSP_STRIPE_HOSTS / PORTAL_CSP_STORAGE_HOSTS)")

@@ -1,7 +1,7 @@
 """Endpoints that belong to no feature: the front page, health, text size."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -30,11 +30,13 @@ def healthz():
 def text_size():
     size = "large" if request.form.get("size") == "large" else "normal"
     target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         target = "/"
     response = redirect(target)
+    # Secure wherever the session cookie is (production): behind a TLS-terminating balancer
+    # without PORTAL_PROXY_COUNT, request.is_secure would say plain http.
     response.set_cookie("textsize", size, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
-                        secure=request.is_secure)
+                        secure=request.is_secure or bool(current_app.config["SESSION_COOKIE_SECURE"]))
     return response
 
 

@@ -1,5 +1,6 @@
 """Cross-cutting request rules: sign-in required by default, session expiry,
-security headers, request ids.
+security headers, request ids, the client address behind load balancers, and
+the one filter for odd input (portal.input_filter).
 
 Every endpoint needs a signed-in member unless it is on PUBLIC_ENDPOINTS, or a
 staff user if it belongs to the staff blueprint (which checks roles itself).
@@ -10,6 +11,7 @@ import secrets
 
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.auth import sessions
 from portal.clock import utcnow
@@ -33,7 +35,21 @@ def is_public(endpoint: str | None) -> bool:
     return endpoint is None or endpoint in PUBLIC_ENDPOINTS
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT load balancers, take the client's address (and scheme) from the
+    X-Forwarded-* entries they added, so that rate limits and the audit log see the client
+    rather than the balancer. Entries beyond that count are the client's own and ignored."""
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count and not isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)  # type: ignore[method-assign]
+
+
 def init_app(app: Flask) -> None:
+    from portal import input_filter
+
+    trust_proxies(app)
+    input_filter.init_app(app)
+
     @login_manager.user_loader
     def load_user(user_id: str):
         row = sessions.current()
@@ -94,13 +110,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         headers = response.headers
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' http://127.0.0.1:8420 https://js.stripe.com; "
-            "style-src 'self'; img-src 'self' data:; connect-src 'self' http://127.0.0.1:8420 https://api.stripe.com; "
-            "frame-src 'self' http://127.0.0.1:8420 https://js.stripe.com; "
-            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
-        )
+        # Built from PORTAL_CSP_* at start-up (portal.config), where production refuses dev hosts.
+        headers.setdefault("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"])
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         headers.setdefault("X-Frame-Options", "DENY")

@@ -41,7 +41,8 @@ FLOWS = {
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
+    # "/\\host" is "//host" to a browser: an open redirect, refused like "//host".
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return url_for("mypage.home")
 

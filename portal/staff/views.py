@@ -34,7 +34,7 @@ MAX_TOTP_FAILURES = 5
 
 
 def _safe_staff_next(target: str | None) -> str:
-    if target and target.startswith("/staff") and not target.startswith("//"):
+    if target and target.startswith("/staff") and "\\" not in target:
         return target
     return url_for("staff.home")
 
