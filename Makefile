@@ -30,6 +30,7 @@ run: setup
 	$(FLASK) db upgrade
 	@$(MAKE) --no-print-directory instance/.seeded
 	@$(BIN)/python scripts/start_localstripe.py || true
+	@echo "My Page: open http://localhost:5000 (passkeys need localhost, not 127.0.0.1)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup

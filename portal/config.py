@@ -137,6 +137,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "STRIPE_API_BASE": stripe_api_base,
         "CSP_STRIPE_HOSTS": csp_stripe_hosts,
         "CSP_STORAGE_HOSTS": csp_storage_hosts,
+        # Passkeys: WebAuthn refuses an IP address as RP ID, so development uses localhost.
+        "WEBAUTHN_RP_ID": _env("PORTAL_WEBAUTHN_RP_ID", "localhost"),
+        "WEBAUTHN_ORIGIN": _env("PORTAL_WEBAUTHN_ORIGIN", "http://localhost:5000"),
+        "WEBAUTHN_RP_NAME": "みらい共済生協 マイページ",
         # Load balancers in front of the portal, each adding one X-Forwarded-For entry:
         # with the right count, rate limits and the audit log see the client's address.
         "PROXY_COUNT": _int_env("PORTAL_PROXY_COUNT", 0),

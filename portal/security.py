@@ -22,6 +22,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login", "auth.logout", "auth.signup", "auth.signup_code", "auth.signup_credentials",
     "auth.login_code", "auth.password_reset", "auth.password_reset_code", "auth.password_reset_new",
     "auth.resend_code", "auth.switch_channel",
+    "account.login_options", "account.login_passkey",
     "staff.login", "staff.login_totp",
     "tips.index", "tips.show", "tips.image",
     "voices.new", "voices.thanks",

@@ -42,7 +42,7 @@ PHONE_SEND_LIMITS = ((1, timedelta(seconds=60)), (5, timedelta(hours=1)))
 IP_SEND_LIMIT = (20, timedelta(hours=1))
 
 PURPOSE_LABELS = {"signup": "新規登録", "login": "ログイン", "reset": "パスワードの再設定",
-                  "phone_change": "電話番号の変更"}
+                  "phone_change": "電話番号の変更", "reauth": "本人確認"}
 CHANNEL_LABELS = {"sms": "SMS", "voice": "音声通話"}
 
 MSG_INVALID = "認証コードが正しくありません。"

@@ -35,7 +35,7 @@ class AuthSession(Base):
     user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
-CODE_PURPOSES = ("signup", "login", "reset", "phone_change")
+CODE_PURPOSES = ("signup", "login", "reset", "phone_change", "reauth")
 CODE_CHANNELS = ("sms", "voice")
 CODE_STATUSES = ("active", "used", "replaced", "burned")
 

@@ -84,14 +84,14 @@ def finish_login_code(session: Session, challenge_id: int, code: str) -> Member:
     return member
 
 
-def new_device_notice(session: Session, member: Member, user_agent: str | None) -> None:
-    """SMS (or mail) telling the member that a new browser signed in."""
+def new_device_notice(session: Session, member: Member, history_url: str) -> None:
+    """SMS (or mail) telling the member that a new browser signed in, linking to the sign-in history."""
     from portal.messaging.services import queue_notice
 
     when = to_tokyo(utcnow())
     body = (f"{member.name}様 {when.year}年{when.month}月{when.day}日 {when:%H:%M}に、新しい端末からマイページに"
-            "ログインがありました。お心当たりがない場合は、パスワードを再設定のうえサービスセンター"
-            "（0120-00-0000）までご連絡ください。")
+            f"ログインがありました。ログイン履歴：{history_url} お心当たりがない場合は、パスワードを再設定のうえ"
+            "サービスセンター（0120-00-0000）までご連絡ください。")
     channel = "sms" if parse_phone(member.phone).can_receive_sms else ("mail" if member.email else None)
     if channel is not None:
         queue_notice(session, member, "【マイページ】新しい端末からのログイン", body, channel=channel)

@@ -12,6 +12,7 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
                    session, url_for)
 
 from portal import audit
+from portal.account import services as history
 from portal.auth import codes, devices, sessions
 from portal.auth.codes import CodeError
 from portal.auth.forms import CodeForm, CredentialsForm, IdentityForm, LoginForm, PasswordForm
@@ -178,12 +179,17 @@ def login():
             member = authenticate(db.session, form.login_id.data, form.password.data)
         except AuthError as error:
             form.password.errors.append(error.message)
+            history.record_failed_password(db.session, form.login_id.data, ip=_ip(),
+                                           user_agent=request.user_agent.string)
+            db.commit()
         else:
             target = _safe_next(session.get("next"))
             known = devices.is_known(db.session, member.id, devices.token_from_request())
             if known or current_app.config.get("TRUST_NEW_DEVICES", False):
                 sessions.begin(member)
                 audit.record("member.login", target_type="member", target_id=member.id)
+                history.record_sign_in(db.session, member.id, "password", ip=_ip(),
+                                       user_agent=request.user_agent.string)
                 db.commit()
                 return redirect(target)
             try:
@@ -207,7 +213,9 @@ def login_code():
         return response
     sessions.begin(member)
     token = devices.remember(db.session, member.id, devices.token_from_request(), request.user_agent.string)
-    new_device_notice(db.session, member, request.user_agent.string)
+    history.record_sign_in(db.session, member.id, "code", new_device=True, ip=_ip(),
+                           user_agent=request.user_agent.string)
+    new_device_notice(db.session, member, url_for("account.security", _external=True, _anchor="history"))
     db.commit()
     return devices.set_cookie(redirect(target), token)
 

@@ -21,7 +21,7 @@ from portal.profile.models import TOPICS
 bp = Blueprint("profile", __name__)
 
 PHONE_STATE = "profile_phone_change"
-STEP_UP_TARGETS = {"phone": "profile.phone", "bank": "profile.bank_account"}
+STEP_UP_TARGETS = {"phone": "profile.phone", "bank": "profile.bank_account", "passkeys": "account.security"}
 
 
 def _apply_errors(form, error: services.ProfileError) -> None:
@@ -172,7 +172,10 @@ def reauth():
             db.commit()
             return redirect(url_for(STEP_UP_TARGETS[target]))
         form.password.errors.append("パスワードが正しくありません")
-    return render_template("profile/reauth.html", form=form, target=target)
+    from portal.account.passkeys import passkeys_of
+    return render_template("profile/reauth.html", form=form, target=target,
+                           next_url=url_for(STEP_UP_TARGETS[target]),
+                           has_passkeys=bool(passkeys_of(db.session, member)))
 
 
 def _step_up(target: str):
@@ -282,6 +285,8 @@ def email_confirm(token: str):
     if request.method == "POST" and form.validate_on_submit():
         try:
             done = services.confirm_email_change(db.session, secret, token)
+            # As with phone and password changes, every other session of the member ends.
+            sessions.end_others_for_member(done.member_id, "email_change")
             db.commit()
         except (services.ProfileError, StaleDataError) as error:
             db.session.rollback()

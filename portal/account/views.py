@@ -1,0 +1,351 @@
+"""/account/security: passkeys, password change, sessions and devices, sign-in history;
+passkey sign-in on /login and the passkey / code step-up.
+
+The passkey endpoints speak JSON to static/js/passkeys.js; every other action is
+a plain form POST that works without script.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request, session,
+                   url_for)
+
+from portal import audit
+from portal.account import passkeys, services
+from portal.account.forms import (ActionForm, PasskeyNameForm, PasswordChangeForm, StepUpCodeForm,
+                                  StepUpSendForm)
+from portal.auth import codes, devices, sessions
+from portal.auth.codes import CodeError
+from portal.auth.current import current_member, refuse_while_acting
+from portal.auth.services import sign_in_channel
+from portal.extensions import db, limiter
+from portal.jp.phone import mask_phone, parse_phone
+from portal.members.models import Member
+
+bp = Blueprint("account", __name__)
+
+CEREMONY_KEY = "webauthn"
+STEP_UP_KEY = "account_step_up"
+STEP_UP_MINUTES = 5
+
+
+def _rp() -> passkeys.RelyingParty:
+    return passkeys.relying_party(current_app.config)
+
+
+def _safe_local(target: str | None, default: str) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _keep_challenge(purpose: str, ceremony: passkeys.Ceremony) -> None:
+    state = dict(session.get(CEREMONY_KEY) or {})
+    state[purpose] = ceremony.challenge
+    session[CEREMONY_KEY] = state
+
+
+def _take_challenge(purpose: str) -> str | None:
+    state = dict(session.get(CEREMONY_KEY) or {})
+    challenge = state.pop(purpose, None)
+    session[CEREMONY_KEY] = state
+    return challenge
+
+
+def _options_response(ceremony: passkeys.Ceremony):
+    response = current_app.response_class(ceremony.options_json, mimetype="application/json")
+    return response
+
+
+def _json_error(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+def _credential() -> dict | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+# --- the page ---------------------------------------------------------------------------
+def _render(member: Member, *, password_form=None, name_form=None, status: int = 200):
+    config = current_app.config
+    current = sessions.current()
+    return render_template(
+        "account/security.html", member=member,
+        passkeys=passkeys.passkeys_of(db.session, member),
+        sessions_list=services.active_sessions(
+            db.session, member.id, current_id=current.id if current else None,
+            idle=timedelta(minutes=config["MEMBER_IDLE_MINUTES"]),
+            absolute=timedelta(hours=config["MEMBER_ABSOLUTE_HOURS"])),
+        devices_list=services.remembered_devices(db.session, member.id),
+        current_device=devices.token_from_request(),
+        history=services.history(db.session, member.id),
+        password_form=password_form or PasswordChangeForm(formdata=None),
+        name_form=name_form or PasskeyNameForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        when=services.when_text, device_label=services.device_label, method_labels=services.METHOD_LABELS,
+        can_remove=sessions.is_recently_reauthenticated(STEP_UP_MINUTES),
+    ), status
+
+
+@bp.get("/account/security", endpoint="security")
+@refuse_while_acting("セキュリティ設定を表示")
+def security():
+    return _render(current_member())
+
+
+# --- password -----------------------------------------------------------------------------
+@bp.post("/account/password", endpoint="password")
+@limiter.limit("10 per hour")
+@refuse_while_acting("パスワードを変更")
+def password():
+    member = current_member()
+    form = PasswordChangeForm()
+    if not form.validate():
+        return _render(member, password_form=form, status=400)
+    try:
+        services.change_password(db.session, member, form.current_password.data, form.new_password.data,
+                                 form.confirm.data)
+    except services.AccountError as error:
+        db.session.rollback()
+        getattr(form, error.field or "new_password").errors.append(error.message)
+        return _render(member, password_form=form, status=400)
+    sessions.end_others_for_member(member.id, "password_change")
+    sessions.mark_reauthenticated()
+    sessions.rotate()
+    db.commit()
+    flash("パスワードを変更しました。ほかの端末のログインはすべて終了しました。", "success")
+    return redirect(url_for("account.security"))
+
+
+# --- sessions and devices ----------------------------------------------------------------
+def _current_id() -> int | None:
+    row = sessions.current()
+    return row.id if row else None
+
+
+@bp.post("/account/sessions/<int:session_id>/end", endpoint="end_session")
+@refuse_while_acting("ログインを終了")
+def end_session(session_id: int):
+    member = current_member()
+    if ActionForm().validate():
+        try:
+            services.end_session(db.session, member.id, session_id, current_id=_current_id())
+        except services.AccountError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.commit()
+            flash("その端末のログインを終了しました。", "success")
+    return redirect(url_for("account.security") + "#sessions")
+
+
+@bp.post("/account/sessions/end-others", endpoint="end_others")
+@refuse_while_acting("ログインを終了")
+def end_others():
+    member = current_member()
+    if ActionForm().validate():
+        count = services.end_other_sessions(db.session, member.id, current_id=_current_id())
+        db.commit()
+        flash(f"ほかの端末のログインを終了しました（{count}件）。" if count else "ほかにログイン中の端末はありません。",
+              "success")
+    return redirect(url_for("account.security") + "#sessions")
+
+
+@bp.post("/account/devices/<int:device_id>/forget", endpoint="forget_device")
+@refuse_while_acting("端末の登録を解除")
+def forget_device(device_id: int):
+    member = current_member()
+    if ActionForm().validate():
+        try:
+            services.forget_device(db.session, member.id, device_id)
+        except services.AccountError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.commit()
+            flash("端末の登録を解除しました。次にその端末でログインするときは認証コードが必要です。", "success")
+    return redirect(url_for("account.security") + "#devices")
+
+
+# --- passkeys: register and remove -------------------------------------------------------
+@bp.post("/account/passkeys/options", endpoint="passkey_options")
+@limiter.limit("30 per hour")
+@refuse_while_acting("パスキーを登録")
+def passkey_options():
+    member = current_member()
+    try:
+        ceremony = passkeys.registration_options(db.session, _rp(), member, user_name=member.login_id or member.member_no,
+                                                 display_name=member.name)
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        return _json_error(error.message)
+    _keep_challenge("register", ceremony)
+    db.commit()
+    return _options_response(ceremony)
+
+
+@bp.post("/account/passkeys", endpoint="passkey_register")
+@limiter.limit("30 per hour")
+@refuse_while_acting("パスキーを登録")
+def passkey_register():
+    member = current_member()
+    body = _credential()
+    if body is None:
+        return _json_error(passkeys.MSG_FAILED)
+    try:
+        row = passkeys.finish_registration(
+            db.session, _rp(), member, credential_json=body.get("credential"),
+            challenge=_take_challenge("register"), name=str(body.get("name") or "")[:200],
+            user_agent=request.user_agent.string)
+    except passkeys.PasskeyError as error:
+        db.commit()  # the challenge stays used
+        return _json_error(error.message)
+    db.commit()
+    flash(f"パスキー「{row.name}」を登録しました。次回からこの端末の指紋・顔認証などでログインできます。", "success")
+    return jsonify({"redirect": url_for("account.security")})
+
+
+@bp.post("/account/passkeys/<int:passkey_id>/delete", endpoint="passkey_delete")
+@refuse_while_acting("パスキーを削除")
+def passkey_delete(passkey_id: int):
+    member = current_member()
+    if not ActionForm().validate():
+        return redirect(url_for("account.security"))
+    if not sessions.is_recently_reauthenticated(STEP_UP_MINUTES):
+        flash("パスキーを削除するには、先に本人確認をしてください（5分以内の確認が必要です）。", "info")
+        return redirect(url_for("profile.reauth", **{"for": "passkeys"}))
+    try:
+        row = passkeys.remove(db.session, member, passkey_id)
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.commit()
+        flash(f"パスキー「{row.name}」を削除しました。このパスキーではログインできなくなりました。", "success")
+    return redirect(url_for("account.security") + "#passkeys")
+
+
+# --- passkey sign-in (public) ------------------------------------------------------------
+@bp.post("/login/passkey/options", endpoint="login_options")
+@limiter.limit("120 per hour")
+def login_options():
+    ceremony = passkeys.authentication_options(db.session, _rp(), "login")
+    _keep_challenge("login", ceremony)
+    db.commit()
+    return _options_response(ceremony)
+
+
+@bp.post("/login/passkey", endpoint="login_passkey")
+@limiter.limit("30 per hour")
+def login_passkey():
+    body = _credential()
+    if body is None:
+        return _json_error(passkeys.MSG_FAILED)
+    try:
+        row = passkeys.finish_authentication(db.session, _rp(), credential_json=body.get("credential"),
+                                             challenge=_take_challenge("login"), purpose="login")
+        member = db.session.get(Member, row.member_id) if row.member_id else None
+        if member is None or not member.is_active_member:
+            raise passkeys.PasskeyError(passkeys.MSG_FAILED)
+    except passkeys.PasskeyError as error:
+        db.commit()
+        return _json_error(error.message)
+    target = _safe_local(session.get("next"), url_for("mypage.home"))
+    sessions.begin(member)
+    services.record_sign_in(db.session, member.id, "passkey", ip=request.remote_addr,
+                            user_agent=request.user_agent.string)
+    audit.record("member.login_passkey", target_type="member", target_id=member.id, detail={"passkey_id": row.id})
+    # A passkey with user verification proves this device: later password sign-ins here skip the code.
+    token = devices.remember(db.session, member.id, devices.token_from_request(), request.user_agent.string)
+    db.commit()
+    return devices.set_cookie(jsonify({"redirect": target}), token)
+
+
+# --- step-up: passkey or a fresh code (the password form is on /profile/reauth) ----------
+@bp.post("/account/reauth/passkey/options", endpoint="reauth_options")
+@limiter.limit("30 per hour")
+@refuse_while_acting("本人確認")
+def reauth_options():
+    member = current_member()
+    try:
+        ceremony = passkeys.authentication_options(db.session, _rp(), "step_up", owner=member)
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        return _json_error(error.message)
+    _keep_challenge("step_up", ceremony)
+    db.commit()
+    return _options_response(ceremony)
+
+
+@bp.post("/account/reauth/passkey", endpoint="reauth_passkey")
+@limiter.limit("30 per hour")
+@refuse_while_acting("本人確認")
+def reauth_passkey():
+    member = current_member()
+    body = _credential()
+    if body is None:
+        return _json_error(passkeys.MSG_FAILED)
+    try:
+        row = passkeys.finish_authentication(db.session, _rp(), credential_json=body.get("credential"),
+                                             challenge=_take_challenge("step_up"), purpose="step_up", owner=member)
+    except passkeys.PasskeyError as error:
+        db.commit()
+        return _json_error(error.message)
+    sessions.mark_reauthenticated()
+    audit.record("member.reauthenticated", target_type="member", target_id=member.id,
+                 detail={"method": "passkey", "passkey_id": row.id})
+    db.commit()
+    return jsonify({"redirect": _safe_local(body.get("next"), url_for("account.security"))})
+
+
+@bp.post("/account/reauth/code/send", endpoint="reauth_send")
+@limiter.limit("10 per hour")
+@refuse_while_acting("本人確認")
+def reauth_send():
+    member = current_member()
+    form = StepUpSendForm()
+    target = _safe_local(request.form.get("next"), url_for("account.security"))
+    channel = form.channel.data if form.validate() else sign_in_channel(member)
+    if channel == "sms" and not parse_phone(member.phone).can_receive_sms:
+        channel = "voice"
+    try:
+        challenge = codes.send_code(db.session, purpose="reauth", phone=member.phone, channel=channel,
+                                    member_id=member.id, ip=request.remote_addr)
+    except CodeError as error:
+        db.commit()  # keep the throttle counters
+        flash(error.message, "error")
+        return redirect(request.referrer or target)
+    session[STEP_UP_KEY] = {"cid": challenge.id, "next": target}
+    db.commit()
+    return redirect(url_for("account.reauth_code"))
+
+
+@bp.route("/account/reauth/code", methods=["GET", "POST"], endpoint="reauth_code")
+@limiter.limit("20 per hour", methods=["POST"])
+@refuse_while_acting("本人確認")
+def reauth_code():
+    member = current_member()
+    state = session.get(STEP_UP_KEY) or {}
+    challenge = codes.active_challenge(db.session, state.get("cid"), "reauth")
+    if challenge is None or challenge.member_id != member.id:
+        session.pop(STEP_UP_KEY, None)
+        flash("お手数ですが、もう一度認証コードを送信してください。", "info")
+        return redirect(url_for("profile.reauth", **{"for": "passkeys"}))
+    form = StepUpCodeForm()
+    if form.validate_on_submit():
+        try:
+            codes.verify_code(db.session, challenge.id, form.code.data, purpose="reauth")
+        except CodeError as error:
+            db.commit()  # the wrong entry counts
+            form.code.errors.append(error.message)
+        else:
+            sessions.mark_reauthenticated()
+            audit.record("member.reauthenticated", target_type="member", target_id=member.id,
+                         detail={"method": "code", "channel": challenge.channel})
+            session.pop(STEP_UP_KEY, None)
+            db.commit()
+            return redirect(_safe_local(state.get("next"), url_for("account.security")))
+    return render_template("account/reauth_code.html", form=form, masked=mask_phone(challenge.phone),
+                           channel=challenge.channel)
