@@ -93,10 +93,13 @@ def seed_demo(session: Session) -> bool:
     from portal.tips.services import seed_tips
     from portal.voices.services import seed_demo_voices
     created = bool(seed_tips(session)) or created
+    from portal.backoffice.demo import seed_office_staff, seed_office_work
+    created = seed_office_staff(session, STAFF_PASSWORD, STAFF_TOTP_SECRET) or created
     cs_staff = session.scalar(select(StaffUser).where(StaffUser.email == "cs@example.jp"))
     if cs_staff is not None:
         created = bool(seed_demo_voices(session, cs_staff)) or created
     if session.scalar(select(Member).where(Member.member_no == "1000000001")) is not None:
+        created = bool(seed_office_work(session)) or created
         session.flush()
         return created
 
@@ -165,6 +168,7 @@ def seed_demo(session: Session) -> bool:
                                                    reason="ご加入")]
     add_payments(session, jiro_contract)
     session.flush()
+    seed_office_work(session)
     return True
 
 

@@ -122,6 +122,7 @@ class Contract(Base):
     property_structure: Mapped[str | None] = mapped_column(String(8))
     certificate_status: Mapped[str] = mapped_column(String(10), default="shipped")
     certificate_shipped_on: Mapped[date | None] = mapped_column(Date)
+    certificate_tracking_no: Mapped[str | None] = mapped_column(String(40))
     needs_rerating: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -195,6 +196,20 @@ class PremiumChange(Base):
     reason: Mapped[str] = mapped_column(String(200))
 
     contract: Mapped[Contract] = relationship(back_populates="premium_changes")
+
+
+class PremiumAdjustment(Base):
+    """A one-off refund (negative) or extra charge (positive) for the rest of a
+    premium period, e.g. after re-rating a property; one per procedure."""
+
+    __tablename__ = "premium_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
+    procedure_request_id: Mapped[int] = mapped_column(ForeignKey("procedure_requests.id"), unique=True)
+    amount_yen: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PremiumPayment(Base):

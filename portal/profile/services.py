@@ -544,6 +544,11 @@ def complete_bank_change(session: Session, request: ProcedureRequest) -> Procedu
         raise ProfileError("申込の口座が見つかりません")
     if request.status == "received":
         procedures.change_status(session, request, "reviewing", notify=False)
+    # Debit data already sent to the banks cannot change: a late acceptance moves
+    # the first debit from the new account to the next one that can still change.
+    earliest = first_debit_date(today())
+    if request.effective_date is None or request.effective_date < earliest:
+        request.effective_date = earliest
     previous = [a for a in session.scalars(select(DebitAccount).where(
         DebitAccount.member_id == request.member_id, DebitAccount.is_current.is_(True))) if a.id != account.id]
     for old in previous:
@@ -565,6 +570,34 @@ def complete_bank_change(session: Session, request: ProcedureRequest) -> Procedu
                          "after": {"account": account.masked},
                          "contracts": [c.contract_no for c in contracts]})
     return request
+
+
+def return_bank_change(session: Session, request: ProcedureRequest, reason: str) -> ProcedureRequest:
+    """Send the request back with a reason the member reads; the current account stays in use."""
+    if request.kind != "bank_account_change":
+        raise ProfileError("振替口座変更の申込ではありません")
+    if request.status not in ("received", "reviewing"):
+        raise ProfileError(f"この申込（{request.receipt_no}）はすでに「{request.status_label}」です")
+    text = normalize(reason).strip()
+    if not text:
+        raise ProfileError("差し戻しの理由を入力してください", field_name="reason")
+    current = current_debit_account(session, session.get(Member, request.member_id))
+    note = f"理由：{text[:300]}"
+    if current is not None:
+        note += f" 引き続き現在の口座（***{current.last4}）から振り替えます。"
+    procedures.change_status(session, request, "returned", note)
+    audit.record("profile.bank_account_change_returned", target_type="member", target_id=request.member_id,
+                 member_id=request.member_id, detail={"receipt_no": request.receipt_no, "reason": text[:300]})
+    return request
+
+
+def bank_change_facts(session: Session, request: ProcedureRequest) -> dict[str, Any]:
+    """What the office needs to check a bank-account change: the accounts (masked) and the first debit."""
+    account = session.get(DebitAccount, procedures.detail_of(request).get("debit_account_id"))
+    member = session.get(Member, request.member_id)
+    current = current_debit_account(session, member) if member else None
+    return {"new_account": account if account and account.member_id == request.member_id else None,
+            "current_account": current, "first_debit": request.effective_date}
 
 
 # ===================================================================== notices

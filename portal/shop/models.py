@@ -122,6 +122,7 @@ class ShopOrder(Base):
     card_last4: Mapped[str | None] = mapped_column(String(4))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tracking_no: Mapped[str | None] = mapped_column(String(40))
     made_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

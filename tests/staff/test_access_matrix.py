@@ -16,6 +16,7 @@ SUPPORT = frozenset({"support"})
 ADMIN = frozenset({"admin"})
 CS = frozenset({"cs"})
 EDITORS = frozenset({"marketing", "admin"})
+OFFICE = frozenset({"office"})
 
 # Sign-in pages: open to everybody (portal.security.PUBLIC_ENDPOINTS).
 PUBLIC = {"staff.login", "staff.login_totp"}
@@ -62,6 +63,14 @@ EXPECTED_ROLES: dict[str, frozenset[str]] = {
     "staff_tips.categories": ADMIN,
     "staff_enrollment.staff_index": ADMIN,
     "staff_enrollment.staff_decide": ADMIN,
+    "staff_backoffice.queue": OFFICE,
+    "staff_backoffice.detail": OFFICE,
+    "staff_backoffice.claim": OFFICE,
+    "staff_backoffice.release": OFFICE,
+    "staff_backoffice.act": OFFICE,
+    "staff_backoffice.intake_file": OFFICE,
+    "staff_backoffice.dashboard": OFFICE,
+    "staff_backoffice.phone_intake": frozenset({"support", "office"}),
 }
 
 

@@ -1,0 +1,54 @@
+"""Forms of the office console: shape only; the rules live in the services."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+
+class WorkFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter
+
+    kind = SelectField("手続きの種類", choices=[("", "すべて")], validators=[Optional()], validate_choice=False)
+    state = SelectField("絞り込み", choices=[("", "すべて"), ("overdue", "期限超過のみ"), ("mine", "自分が担当"),
+                                          ("free", "担当者なし")], validators=[Optional()], validate_choice=False)
+    q = StringField("受付番号・組合員番号", validators=[Optional(), Length(max=20)])
+
+
+class ConfirmForm(FlaskForm):
+    """A button: only the CSRF token."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("理由（組合員に通知されます）",
+                           validators=[DataRequired("理由を入力してください。"), Length(max=300, message="理由は300文字以内で入力してください。")],
+                           render_kw={"rows": 3})
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("メモ（組合員に通知されます・任意）",
+                         validators=[Optional(), Length(max=300, message="300文字以内で入力してください。")],
+                         render_kw={"rows": 2})
+
+
+class ShipmentForm(FlaskForm):
+    shipped_on = DateField("発送日", validators=[InputRequired("発送日を入力してください。")])
+    tracking_no = StringField("お問い合わせ番号（追跡番号）",
+                              validators=[DataRequired("お問い合わせ番号を入力してください。"), Length(max=40)],
+                              render_kw={"inputmode": "numeric", "autocomplete": "off"})
+
+
+class CsvUploadForm(FlaskForm):
+    file = FileField("印刷会社の発送CSV",
+                     description="1行に 証書番号,発送日(YYYY-MM-DD),お問い合わせ番号。見出し行はあってもなくても構いません。")
+
+
+class PhoneIntakeForm(FlaskForm):
+    kind = SelectField("手続きの種類", choices=[], validators=[DataRequired("手続きの種類を選んでください。")])
+    note = TextAreaField("お電話で伺った内容",
+                         validators=[DataRequired("内容を入力してください。"), Length(max=1000)],
+                         render_kw={"rows": 5},
+                         description="組合員の「手続き状況」に表示されます（1,000文字以内）。")
+    file = FileField("書類（任意）", description="JPEG・PNG・PDF、10MBまで。組合員には表示されません。")
