@@ -12,11 +12,21 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from portal.auth.models import AuthSession
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.members.models import Member
+from portal.staff.models import StaffUser
+
+# The session row and whoever it signs in, in one round trip: the user loader then
+# finds the Member (or StaffUser) in the identity map. Built once: every request
+# runs it, and a prebuilt statement skips construction and cache-key work.
+_CURRENT = (select(AuthSession, Member, StaffUser)
+            .outerjoin(Member, Member.id == AuthSession.member_id)
+            .outerjoin(StaffUser, StaffUser.id == AuthSession.staff_id)
+            .where(AuthSession.token_hash == bindparam("token_hash")))
 
 
 def _hash(token: str) -> str:
@@ -67,7 +77,12 @@ def current() -> AuthSession | None:
     token = session.get("sid")
     row = None
     if token:
-        row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == _hash(token)))
+        found = db.session.execute(_CURRENT, {"token_hash": _hash(token)}).first()
+        if found is not None:
+            row = found[0]
+            # The identity map holds objects weakly: keep the signed-in user alive
+            # until the user loader asks for it.
+            g.auth_user = found[1] if found[1] is not None else found[2]
     g.auth_session = row
     return row
 

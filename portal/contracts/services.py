@@ -8,17 +8,18 @@ statement whatever the number of contracts.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask import abort
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import and_, bindparam, false, select
+from sqlalchemy.orm import Session, contains_eager, joinedload, raiseload, selectinload
 
 from portal.contracts.catalogue import AGE_MAX
 from portal.contracts.models import (CONTRACT_STATUS_LABELS, COVERAGE_KINDS, COVERAGE_LABELS, Contract, Coverage,
-                                     PremiumPayment)
+                                     PremiumPayment, Product)
 from portal.jp.dates import age_on
 from portal.members.models import InsuredPerson, Member
 
@@ -161,16 +162,7 @@ def insured_age(person: InsuredPerson, on: date) -> int | None:
 def coverage_for_age(contract: Contract, age: int | None) -> list[CoverAmount]:
     """The contract's cover for an insured person of `age`, one entry per kind,
     in catalogue order (rows of the same kind and band are added up)."""
-    if age is None:
-        return []
-    amounts: dict[str, list[int | bool]] = {}
-    for row in contract.coverages:
-        if row.age_from <= age <= row.age_to:
-            total = amounts.setdefault(row.kind, [0, False])
-            total[0] += row.amount_yen
-            total[1] = total[1] or row.is_unlimited
-    order = {k: i for i, k in enumerate(COVERAGE_KINDS)}
-    return [CoverAmount(kind, int(v[0]), bool(v[1])) for kind, v in sorted(amounts.items(), key=lambda kv: order[kv[0]])]
+    return _amounts_for_age(contract.coverages, age)
 
 
 def next_band(contract: Contract, person: InsuredPerson, age: int | None) -> NextBand | None:
@@ -204,40 +196,98 @@ def birthday_at(birth: date, age: int) -> date:
 
 # ----------------------------------------------------------------- loading
 
+@dataclass(frozen=True)
+class _CoverRow:
+    kind: str
+    amount_yen: int
+    is_unlimited: bool
+    age_from: int
+    age_to: int
+
+
+def _amounts_for_age(rows, age: int | None) -> list[CoverAmount]:
+    """Cover for `age` from coverage rows (Coverage objects or plain rows with the
+    same fields), one entry per kind in catalogue order, same kind and band added up."""
+    if age is None:
+        return []
+    amounts: dict[str, list[int | bool]] = {}
+    for row in rows:
+        if row.age_from <= age <= row.age_to:
+            total = amounts.setdefault(row.kind, [0, False])
+            total[0] += row.amount_yen
+            total[1] = total[1] or row.is_unlimited
+    return [CoverAmount(kind, int(v[0]), bool(v[1]))
+            for kind, v in sorted(amounts.items(), key=lambda kv: _KIND_ORDER[kv[0]])]
+
+
+_KIND_ORDER = {k: i for i, k in enumerate(COVERAGE_KINDS)}
+
+
+@functools.lru_cache(maxsize=16)
+def _household_statement(kinds: tuple[str, ...] | None):
+    """The household statement for one choice of coverage kinds, built once.
+
+    Every /mypage, /coverage and /contracts runs it: a prebuilt statement with the
+    member as a bound parameter skips building the select and generating its cache
+    key (SQLAlchemy memoises the key on the statement object) on each request.
+    Coverage comes back as plain columns, not Coverage objects: nothing here
+    changes them, and turning ~40 rows per household into objects was most of the
+    cost of /coverage. Contract.coverages is refused (raiseload) so that nothing
+    reads the table a second time by accident.
+    """
+    member_id = bindparam("member_id")
+    contract_cols = (Coverage.kind, Coverage.amount_yen, Coverage.is_unlimited, Coverage.age_from, Coverage.age_to)
+    cover_on = Coverage.contract_id == Contract.id
+    if kinds is not None:
+        cover_on = and_(cover_on, Coverage.kind.in_(kinds)) if kinds else and_(cover_on, false())
+    return (
+        select(InsuredPerson, Contract, *contract_cols)
+        .outerjoin(Contract, and_(Contract.insured_person_id == InsuredPerson.id,
+                                  Contract.member_id == member_id))
+        .outerjoin(Product, Product.id == Contract.product_id)
+        .outerjoin(Coverage, cover_on)
+        .where(InsuredPerson.member_id == member_id)
+        .options(contains_eager(Contract.product), raiseload(Contract.coverages))
+        .order_by(InsuredPerson.id, Contract.start_date, Contract.id, Coverage.id)
+    )
+
+
 def _household_rows(session: Session, member: Member, kinds: Collection[str] | None = None,
-                    ) -> list[tuple[InsuredPerson, Contract | None]]:
-    """Every insured person of the household with each of their contracts.
+                    ) -> list[tuple[InsuredPerson, Contract | None, list[_CoverRow]]]:
+    """Every insured person of the household with each of their contracts and the
+    contract's coverage rows.
 
     ONE statement for 1 or 500 contracts: persons outer-joined to their contracts,
-    each contract's product and its coverage rows (joinedload). A household has a
-    handful of contracts of at most 30 coverage rows each, so the joined rows stay
-    few; a selectinload of the coverages would cost a second round trip on every
-    /mypage and /coverage, and /mypage must stay within 6 queries together with
-    the notice hooks of the other features (procedures, tips, staff access).
+    each contract's product and its coverage rows. A household has a handful of
+    contracts of at most 30 coverage rows each, so the joined rows stay few; a
+    second statement for the coverages would cost a round trip on every /mypage
+    and /coverage, and /mypage must stay within 6 queries together with the
+    notice hooks of the other features (procedures, tips, staff access).
 
-    With `kinds`, only coverage rows of those kinds are loaded (the home page needs
-    two): Contract.coverages then holds just those rows for the rest of this
-    session, so pass `kinds` only where nothing else reads the full table.
+    With `kinds`, only coverage rows of those kinds are read (the home page needs
+    two; /contracts none).
     """
-    coverages = Contract.coverages if kinds is None else Contract.coverages.and_(Coverage.kind.in_(sorted(kinds)))
-    stmt = (
-        select(InsuredPerson, Contract)
-        .outerjoin(Contract, and_(Contract.insured_person_id == InsuredPerson.id,
-                                  Contract.member_id == member.id))
-        .where(InsuredPerson.member_id == member.id)
-        .options(joinedload(Contract.product), joinedload(coverages))
-        .order_by(InsuredPerson.id, Contract.start_date, Contract.id)
-    )
-    return [(person, contract) for person, contract in session.execute(stmt).unique().all()]
+    stmt = _household_statement(None if kinds is None else tuple(sorted(kinds)))
+    out: list[tuple[InsuredPerson, Contract | None, list[_CoverRow]]] = []
+    last: tuple[int, int | None] | None = None
+    for person, contract, kind, amount_yen, is_unlimited, age_from, age_to in session.execute(
+            stmt, {"member_id": member.id}):
+        key = (person.id, contract.id if contract is not None else None)
+        if key != last:
+            out.append((person, contract, []))
+            last = key
+        if kind is not None:
+            out[-1][2].append(_CoverRow(kind, amount_yen, is_unlimited, age_from, age_to))
+    return out
 
 
 def household_summary(session: Session, member: Member, on: date, *,
                       kinds: Collection[str] | None = None) -> Household:
     """The household on `on`: per insured person their age, contracts in force
     and not, premiums, and the sum of each kind of cover for their age that day
-    (only of `kinds` when given: see _household_rows)."""
+    (only of `kinds` when given, none when `kinds` is empty: see _household_rows)."""
     people: dict[int, PersonSummary] = {}
-    for person, contract in _household_rows(session, member, kinds):
+    for person, contract, cover_rows in _household_rows(session, member, kinds):
         summary = people.get(person.id)
         if summary is None:
             summary = people[person.id] = PersonSummary(person=person, age=insured_age(person, on))
@@ -245,16 +295,15 @@ def household_summary(session: Session, member: Member, on: date, *,
             continue
         if contract.is_in_force_on(on):
             summary.in_force.append(contract)
-            for amount in coverage_for_age(contract, summary.age):
+            for amount in _amounts_for_age(cover_rows, summary.age):
                 line = summary.lines.setdefault(amount.kind, CoverLine(amount.kind))
                 line.amount_yen += amount.amount_yen
                 line.is_unlimited = line.is_unlimited or amount.is_unlimited
                 line.parts.append((contract, amount))
         else:
             summary.not_in_force.append(contract)
-    order = {k: i for i, k in enumerate(COVERAGE_KINDS)}
     for summary in people.values():
-        summary.lines = dict(sorted(summary.lines.items(), key=lambda kv: order[kv[0]]))
+        summary.lines = dict(sorted(summary.lines.items(), key=lambda kv: _KIND_ORDER[kv[0]]))
     return Household(member=member, on=on, people=list(people.values()))
 
 

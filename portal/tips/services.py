@@ -5,6 +5,7 @@ Services take a Session and plain values, flush and never commit. Errors are
 """
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import unicodedata
@@ -13,7 +14,7 @@ from datetime import date, datetime, timedelta
 from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -480,17 +481,34 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def latest_for_member(session: Session, member: Member, limit: int = 3) -> list[Tip]:
-    """The newest published tips meant for this member's household, in one query
-    (it runs on every /mypage): titles and summaries only, so no category."""
-    on = today()
-    has_child, has_fire_cover = _household_conditions(member, on)
+@functools.lru_cache(maxsize=2)
+def _latest_for_member_statement(senior: bool):
+    """The /mypage tips statement, built once per audience shape (with or without
+    the senior tips): the member, the day and the limit are bound parameters."""
+    member_id, child_born_after, on = bindparam("member_id"), bindparam("child_born_after"), bindparam("on")
+    has_child = select(InsuredPerson.id).where(
+        InsuredPerson.member_id == member_id, InsuredPerson.relation == "child",
+        InsuredPerson.birth_date > child_born_after).exists()
+    has_fire_cover = select(Contract.id).join(Product, Contract.product_id == Product.id).where(
+        Contract.member_id == member_id, Product.kind == "sumairu", Contract.start_date <= on,
+        or_(Contract.end_date > on,
+            and_(Contract.end_date.is_(None), Contract.status.not_in(("lapsed", "ended"))))).exists()
     audience = [Tip.audience == "everyone", and_(Tip.audience == "children", has_child),
                 and_(Tip.audience == "sumairu", has_fire_cover)]
-    if age_on(member.birth_date, on) >= SENIOR_AGE:
+    if senior:
         audience.append(Tip.audience == "senior")
-    return list(session.scalars(published_query().options(lazyload(Tip.category)).where(or_(*audience))
-                                .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(limit)))
+    return (published_query().options(lazyload(Tip.category)).where(or_(*audience))
+            .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(bindparam("limit")))
+
+
+def latest_for_member(session: Session, member: Member, limit: int = 3) -> list[Tip]:
+    """The newest published tips meant for this member's household, in one query
+    (it runs on every /mypage): titles and summaries only, so no category. The
+    conditions are those of _household_conditions, in a statement built once."""
+    on = today()
+    stmt = _latest_for_member_statement(age_on(member.birth_date, on) >= SENIOR_AGE)
+    return list(session.scalars(stmt, {"member_id": member.id, "on": on, "limit": limit,
+                                       "child_born_after": _years_before(on, CHILD_AGE_LIMIT)}))
 
 
 def staff_list(session: Session, status: str | None = None) -> list[Tip]:

@@ -24,10 +24,11 @@ _HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|B
 
 
 def is_sign_in_bookkeeping(statement: str) -> bool:
-    """The two statements every signed-in request makes before any view runs:
-    the server-side session lookup (auth_sessions by token hash) and Flask-Login's
-    user loader (members by primary key). They are the same for every page,
-    the bare benchmark page included, and do not depend on the member's data."""
+    """What every signed-in request runs before any view: the server-side session
+    lookup (auth_sessions by token hash, joined to the member it signs in), and
+    Flask-Login's user loader (members by primary key) should the member not come
+    with it. The same for every page, the bare benchmark page included, and
+    independent of the member's data."""
     s = " ".join(statement.split()).lower()
     return "from auth_sessions" in s or (
         s.startswith("select members.") and "from members" in s and "where members.id =" in s
