@@ -35,9 +35,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from portal import gateways, security
+    from portal import gateways, ops, security
     from portal.extensions import csrf, db, limiter, login_manager
 
+    ops.init_app(app)  # first: the request id exists before any other hook runs
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

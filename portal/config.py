@@ -159,6 +159,12 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "RATELIMIT_STORAGE_URI": _env("PORTAL_REDIS_URL", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TESTING": env == "test",
+        # Operations (portal/ops): JSON-lines logs and the /metrics guard.
+        "LOG_FORMAT": _env("PORTAL_LOG_FORMAT", "json" if production else "text"),
+        "LOG_LEVEL": _env("PORTAL_LOG_LEVEL", "INFO"),
+        "METRICS_TOKEN": _env("PORTAL_METRICS_TOKEN"),
+        "METRICS_ALLOW": tuple(a.strip() for a in (_env("PORTAL_METRICS_ALLOW", "127.0.0.1,::1") or "").split(",")
+                               if a.strip()),
     }
     config.update(overrides)
     config.setdefault("CONTENT_SECURITY_POLICY",

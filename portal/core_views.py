@@ -1,7 +1,10 @@
-"""Endpoints that belong to no feature: the front page, health, text size."""
+"""Endpoints that belong to no feature: the front page, health, readiness,
+metrics, text size."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+import logging
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -17,13 +20,64 @@ def index():
     return render_template("index.html")
 
 
+log = logging.getLogger(__name__)
+
+
 @bp.get("/healthz", endpoint="healthz")
 def healthz():
+    """Alive: the process answers and reaches its database. A signed-in browser's
+    session and member are loaded as on every page (the capacity benchmark's
+    yardstick); no template."""
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
+
+
+def _check(name: str, probe) -> str:
+    try:
+        probe()
+        return "ok"
+    except Exception as error:  # the answer is the point: report it, never raise
+        log.warning("readiness: %s unreachable: %s", name, type(error).__name__)
+        return "unreachable"
+
+
+@bp.get("/readyz", endpoint="readyz")
+def readyz():
+    """Ready for traffic: the database, Redis (when configured) and file storage
+    all answer. The load balancer takes a server out while this is 503."""
+    from portal.gateways.storage import storage
+
+    checks = {"database": _check("database", lambda: db.session.execute(text("SELECT 1")))}
+    redis_url = current_app.config.get("REDIS_URL")
+    if redis_url:
+        def ping_redis() -> None:
+            import redis
+
+            client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+            try:
+                client.ping()
+            finally:
+                client.close()
+        checks["redis"] = _check("redis", ping_redis)
+    checks["storage"] = _check("storage", lambda: storage().ping())
+    ready = all(v == "ok" for v in checks.values())
+    return {"status": "ok" if ready else "error", **checks}, 200 if ready else 503
+
+
+@bp.get("/metrics", endpoint="metrics")
+def metrics():
+    """Prometheus exposition; only for allowed addresses or the bearer token."""
+    from portal.ops import metrics as ops_metrics
+
+    if not ops_metrics.allowed():
+        abort(404)  # the same answer as a path that does not exist
+    body = ops_metrics.render(db.session)
+    db.session.rollback()  # read-only
+    return Response(body, mimetype="text/plain; version=0.0.4; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})
 
 
 @bp.post("/text-size", endpoint="text_size")

@@ -7,8 +7,6 @@ staff user if it belongs to the staff blueprint (which checks roles itself).
 """
 from __future__ import annotations
 
-import secrets
-
 from flask import Flask, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -18,7 +16,7 @@ from portal.clock import utcnow
 from portal.extensions import db, login_manager
 
 PUBLIC_ENDPOINTS = {
-    "static", "core.healthz", "core.index", "core.text_size",
+    "static", "core.healthz", "core.readyz", "core.metrics", "core.index", "core.text_size",
     "auth.login", "auth.logout", "auth.signup", "auth.signup_code", "auth.signup_credentials",
     "auth.login_code", "auth.password_reset", "auth.password_reset_code", "auth.password_reset_new",
     "auth.resend_code", "auth.switch_channel",
@@ -64,10 +62,6 @@ def init_app(app: Flask) -> None:
             from portal.staff.models import StaffUser
             return db.session.get(StaffUser, row.staff_id)
         return None
-
-    @app.before_request
-    def assign_request_id() -> None:
-        g.request_id = secrets.token_hex(8)
 
     @app.before_request
     def enforce_session() -> None:

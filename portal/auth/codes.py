@@ -28,6 +28,7 @@ from portal.gateways import GatewayError, sms_gateway
 from portal.jp.errors import JpValueError
 from portal.jp.phone import Phone, parse_phone
 from portal.jp.text import digits_only
+from portal.ops import metrics
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +207,11 @@ def _issue(session: Session, *, purpose: str, phone: str, channel: str, member_i
             else:
                 gateway.send_voice(parsed.e164, voice_text(code, purpose))
         except GatewayError as error:
+            metrics.code_failed(channel)
             log.warning("code %s by %s to a number ending %s failed: %s", purpose, channel,
                         parsed.national[-4:], type(error).__name__)
             raise CodeError(error.message, kind="gateway") from error
+        metrics.code_sent(channel)
     # A resend replaces every code still open for this number and purpose.
     session.execute(
         update(CodeChallenge)

@@ -7,6 +7,7 @@ only, so a key can never leave the storage directory.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,6 +41,8 @@ class Storage(Protocol):
     def open(self, key: str) -> bytes: ...
 
     def url_for(self, key: str, expires: int = 300) -> str | None: ...
+
+    def ping(self) -> None: ...
 
 
 class LocalStorage:
@@ -75,6 +78,12 @@ class LocalStorage:
         check_key(key)
         return None
 
+    def ping(self) -> None:
+        """Raise GatewayError unless files can be written here (readiness)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise GatewayError(SAVE_FAILED, detail=f"storage folder not writable: {self.root}")
+
 
 class S3Storage:
     """S3 (or anything speaking its API, such as a moto server in tests)."""
@@ -108,6 +117,15 @@ class S3Storage:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
             return response["Body"].read()
+        except (BotoCoreError, ClientError) as error:
+            raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def ping(self) -> None:
+        """Raise GatewayError unless the bucket answers (readiness)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as error:
             raise GatewayError(READ_FAILED, detail=str(error)) from error
 

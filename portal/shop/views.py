@@ -11,6 +11,7 @@ from portal.extensions import csrf, db
 from portal.gateways import GatewayError
 from portal.gateways.payments import payments
 from portal.members.models import Member
+from portal.ops import metrics
 from portal.shop import catalogue, receipts, services
 from portal.shop.forms import ActionForm, OrderForm, PaymentForm
 from portal.shop.services import ShopError
@@ -267,6 +268,7 @@ def webhook():
     except GatewayError as error:
         log.warning("stripe webhook refused: %s", error)
         return jsonify(error="invalid signature"), 400
+    metrics.webhook_lag("stripe", event.get("created"))
     try:
         outcome = services.handle_event(db.session, event)
         db.commit()
