@@ -79,6 +79,8 @@ def live_server(tmp_path_factory, chromium_path, localstripe):
                    PORTAL_STRIPE_PUBLISHABLE_KEY="pk_test_e2e", PORTAL_STRIPE_WEBHOOK_SECRET="whsec_e2e")
     for name in ("PORTAL_DATABASE_URL", "PORTAL_REDIS_URL", "PORTAL_SMS_BACKEND", "PORTAL_MAIL_BACKEND"):
         env.pop(name, None)
+    # Passkeys need a secure context and refuse IP addresses: their journeys use http://localhost.
+    env.update(PORTAL_WEBAUTHN_RP_ID="localhost", PORTAL_WEBAUTHN_ORIGIN=f"http://localhost:{port}")
     process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "serve.py"), str(port), str(db_path)],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
