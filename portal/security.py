@@ -21,7 +21,7 @@ PUBLIC_ENDPOINTS = {
     "auth.login_code", "auth.password_reset", "auth.password_reset_code", "auth.password_reset_new",
     "auth.resend_code", "auth.switch_channel",
     "account.login_options", "account.login_passkey",
-    "staff.login", "staff.login_totp",
+    "staff.login", "staff.login_totp", "staff.login_passkey_options", "staff.login_passkey",
     "tips.index", "tips.show", "tips.image",
     "voices.new", "voices.thanks",
     "shop.index", "shop.show", "shop.webhook",

@@ -42,3 +42,8 @@ class StepUpCodeForm(FlaskForm):
                        validators=[DataRequired("認証コードを入力してください"),
                                    Regexp(r"^[0-9]{6}$", message="認証コードは6桁の数字で入力してください")],
                        description="ご登録の電話番号に届いた6桁の数字")
+
+
+class StaffPasskeyDeleteForm(FlaskForm):
+    password = PasswordField("パスワード", validators=[DataRequired("パスワードを入力してください"), Length(max=128)],
+                             description="削除には、確認のためパスワードが必要です")

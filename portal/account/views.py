@@ -13,8 +13,8 @@ from flask import (Blueprint, current_app, flash, jsonify, redirect, render_temp
 
 from portal import audit
 from portal.account import passkeys, services
-from portal.account.forms import (ActionForm, PasskeyNameForm, PasswordChangeForm, StepUpCodeForm,
-                                  StepUpSendForm)
+from portal.account.forms import (ActionForm, PasskeyNameForm, PasswordChangeForm, StaffPasskeyDeleteForm,
+                                  StepUpCodeForm, StepUpSendForm)
 from portal.auth import codes, devices, sessions
 from portal.auth.codes import CodeError
 from portal.auth.current import current_member, refuse_while_acting
@@ -22,6 +22,7 @@ from portal.auth.services import sign_in_channel
 from portal.extensions import db, limiter
 from portal.jp.phone import mask_phone, parse_phone
 from portal.members.models import Member
+from portal.staff.access import current_staff, staff_required
 
 bp = Blueprint("account", __name__)
 
@@ -349,3 +350,93 @@ def reauth_code():
             return redirect(_safe_local(state.get("next"), url_for("account.security")))
     return render_template("account/reauth_code.html", form=form, masked=mask_phone(challenge.phone),
                            channel=challenge.channel)
+
+
+# --- staff: passkeys as the second factor instead of TOTP --------------------------------
+staff_bp = Blueprint("staff_account", __name__)
+
+
+def _staff():
+    return current_staff()
+
+
+def _delete_form(passkey_id: int, formdata=None) -> StaffPasskeyDeleteForm:
+    # One form per passkey on the page, each with its own field ids.
+    kwargs = {} if formdata else {"formdata": None}
+    return StaffPasskeyDeleteForm(prefix=f"key{passkey_id}", **kwargs)
+
+
+def _staff_page(errored: tuple[int, StaffPasskeyDeleteForm] | None = None, status: int = 200):
+    staff = _staff()
+    keys = passkeys.passkeys_of(db.session, staff)
+    forms = {key.id: _delete_form(key.id) for key in keys}
+    if errored is not None:
+        forms[errored[0]] = errored[1]
+    return render_template("account/staff_passkeys.html", staff=staff, passkeys=keys, delete_forms=forms,
+                           when=services.when_text, name_form=PasskeyNameForm(formdata=None)), status
+
+
+@staff_bp.get("/staff/passkeys", endpoint="passkeys")
+@staff_required()
+def staff_passkeys():
+    return _staff_page()
+
+
+@staff_bp.post("/staff/passkeys/options", endpoint="passkey_options")
+@limiter.limit("30 per hour")
+@staff_required()
+def staff_passkey_options():
+    staff = _staff()
+    try:
+        ceremony = passkeys.registration_options(db.session, _rp(), staff, user_name=staff.email,
+                                                 display_name=staff.name)
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        return _json_error(error.message)
+    _keep_challenge("register", ceremony)
+    db.commit()
+    return _options_response(ceremony)
+
+
+@staff_bp.post("/staff/passkeys", endpoint="passkey_register")
+@limiter.limit("30 per hour")
+@staff_required()
+def staff_passkey_register():
+    body = _credential()
+    if body is None:
+        return _json_error(passkeys.MSG_FAILED)
+    try:
+        row = passkeys.finish_registration(db.session, _rp(), _staff(), credential_json=body.get("credential"),
+                                           challenge=_take_challenge("register"),
+                                           name=str(body.get("name") or "")[:200],
+                                           user_agent=request.user_agent.string)
+    except passkeys.PasskeyError as error:
+        db.commit()
+        return _json_error(error.message)
+    db.commit()
+    flash(f"パスキー「{row.name}」を登録しました。次回から確認コードの代わりに使えます。", "success")
+    return jsonify({"redirect": url_for("staff_account.passkeys")})
+
+
+@staff_bp.post("/staff/passkeys/<int:passkey_id>/delete", endpoint="passkey_delete")
+@limiter.limit("20 per hour")
+@staff_required()
+def staff_passkey_delete(passkey_id: int):
+    from portal.auth.passwords import verify_password
+
+    staff = _staff()
+    form = _delete_form(passkey_id, formdata=True)
+    if not form.validate():
+        return _staff_page((passkey_id, form), 400)
+    if not verify_password(staff.password_hash, form.password.data):
+        form.password.errors.append("パスワードが正しくありません")
+        return _staff_page((passkey_id, form), 400)
+    try:
+        row = passkeys.remove(db.session, staff, passkey_id)
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.commit()
+        flash(f"パスキー「{row.name}」を削除しました。", "success")
+    return redirect(url_for("staff_account.passkeys"))

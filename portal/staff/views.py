@@ -5,7 +5,8 @@ checked with @staff_required."""
 from __future__ import annotations
 
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   session, url_for)
 
 from portal import audit
 from portal.auth import sessions
@@ -95,7 +96,64 @@ def login_totp():
             audit.record("staff.login", target_type="staff", target_id=staff.id)
             db.commit()
             return redirect(_safe_staff_next(target))
-    return render_template("staff/login_totp.html", form=form)
+    from portal.account.passkeys import passkeys_of
+    return render_template("staff/login_totp.html", form=form, has_passkeys=bool(passkeys_of(db.session, staff)))
+
+
+def _pending_staff() -> StaffUser | None:
+    pending = session.get(PENDING_KEY)
+    staff = db.session.get(StaffUser, pending["id"]) if pending else None
+    if staff is None or not staff.is_enabled or utcnow().timestamp() - pending["at"] > PENDING_MINUTES * 60:
+        return None
+    return staff
+
+
+# A passkey instead of the TOTP code (portal.account.passkeys checks the ceremony).
+@bp.post("/staff/login/passkey/options", endpoint="login_passkey_options")
+@limiter.limit("30 per hour")
+def login_passkey_options():
+    from portal.account import passkeys
+
+    staff = _pending_staff()
+    if staff is None:
+        return jsonify({"error": "もう一度メールアドレスとパスワードを入力してください。"}), 400
+    try:
+        ceremony = passkeys.authentication_options(db.session, passkeys.relying_party(current_app.config),
+                                                   "staff_login", owner=staff)
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        return jsonify({"error": error.message}), 400
+    session[PENDING_KEY] = {**session[PENDING_KEY], "challenge": ceremony.challenge}
+    db.commit()
+    return current_app.response_class(ceremony.options_json, mimetype="application/json")
+
+
+@bp.post("/staff/login/passkey", endpoint="login_passkey")
+@limiter.limit("30 per hour")
+def login_passkey():
+    from portal.account import passkeys
+
+    staff = _pending_staff()
+    body = request.get_json(silent=True)
+    if staff is None or not isinstance(body, dict):
+        return jsonify({"error": "もう一度メールアドレスとパスワードを入力してください。"}), 400
+    pending = dict(session[PENDING_KEY])
+    challenge = pending.pop("challenge", None)
+    session[PENDING_KEY] = pending
+    try:
+        row = passkeys.finish_authentication(db.session, passkeys.relying_party(current_app.config),
+                                             credential_json=body.get("credential"), challenge=challenge,
+                                             purpose="staff_login", owner=staff)
+    except passkeys.PasskeyError as error:
+        audit.record("staff.login_failed", staff_id=staff.id, detail={"step": "passkey"})
+        db.commit()
+        return jsonify({"error": error.message}), 400
+    target = pending.get("next") or url_for("staff.home")
+    sessions.begin(staff)
+    audit.record("staff.login", target_type="staff", target_id=staff.id,
+                 detail={"second_factor": "passkey", "passkey_id": row.id})
+    db.commit()
+    return jsonify({"redirect": _safe_staff_next(target)})
 
 
 @bp.route("/staff/logout", methods=["GET", "POST"], endpoint="logout")

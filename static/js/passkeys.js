@@ -153,4 +153,5 @@
 
   setUpAssertion(document.getElementById("passkey-login"), "passkey-login-button", "passkey-login-error", true);
   setUpAssertion(document.getElementById("reauth-passkey"), "reauth-passkey-button", "reauth-passkey-error", false);
+  setUpAssertion(document.getElementById("staff-passkey"), "staff-passkey-button", "staff-passkey-error", false);
 })();

@@ -19,7 +19,7 @@ EDITORS = frozenset({"marketing", "admin"})
 OFFICE = frozenset({"office"})
 
 # Sign-in pages: open to everybody (portal.security.PUBLIC_ENDPOINTS).
-PUBLIC = {"staff.login", "staff.login_totp"}
+PUBLIC = {"staff.login", "staff.login_totp", "staff.login_passkey_options", "staff.login_passkey"}
 
 # endpoint → the roles that may use it. Nothing else may.
 EXPECTED_ROLES: dict[str, frozenset[str]] = {
@@ -71,6 +71,10 @@ EXPECTED_ROLES: dict[str, frozenset[str]] = {
     "staff_backoffice.intake_file": OFFICE,
     "staff_backoffice.dashboard": OFFICE,
     "staff_backoffice.phone_intake": frozenset({"support", "office"}),
+    "staff_account.passkeys": ALL,
+    "staff_account.passkey_options": ALL,
+    "staff_account.passkey_register": ALL,
+    "staff_account.passkey_delete": ALL,
 }
 
 
