@@ -185,6 +185,13 @@ def check_production(config: dict[str, Any]) -> None:
     if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
         raise ConfigError("PORTAL_REDIS_URL is required in production: in-memory rate limits count per "
                           "worker, so every worker would allow the full limit again")
+    rp_id, origin = str(config["WEBAUTHN_RP_ID"]), str(config["WEBAUTHN_ORIGIN"])
+    host = (urlsplit(origin).hostname or "").lower()
+    # Passkeys made for localhost or another origin would fail for every member on the real site.
+    if (is_development_host(origin) or not origin.startswith("https://")
+            or not (host == rp_id or host.endswith("." + rp_id))):
+        raise ConfigError("set PORTAL_WEBAUTHN_RP_ID (the site's domain) and PORTAL_WEBAUTHN_ORIGIN "
+                          "(https://… on that domain) in production")
     dev_hosts = [h for h in [*config["CSP_STRIPE_HOSTS"], *config["CSP_STORAGE_HOSTS"]] if is_development_host(h)]
     if dev_hosts:
         raise ConfigError(f"the Content-Security-Policy names development hosts in production: {' '.join(dev_hosts)} "

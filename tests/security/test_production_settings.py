@@ -20,6 +20,8 @@ def production_env(monkeypatch):
     monkeypatch.setenv("PORTAL_SMS_BACKEND", "aws")
     monkeypatch.setenv("PORTAL_SECRET_KEY", GOOD_KEY)
     monkeypatch.setenv("PORTAL_REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("PORTAL_WEBAUTHN_RP_ID", "mypage.mirai-kyosai.jp")
+    monkeypatch.setenv("PORTAL_WEBAUTHN_ORIGIN", "https://mypage.mirai-kyosai.jp")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # never used: nothing is sent
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
 
@@ -146,3 +148,19 @@ def test_proxy_count_must_be_a_whole_number(monkeypatch, tmp_path):
     monkeypatch.setenv("PORTAL_PROXY_COUNT", "two")
     with pytest.raises(ConfigError, match="PORTAL_PROXY_COUNT"):
         load_config(tmp_path, {"PORTAL_ENV": "test"})
+
+
+@pytest.mark.parametrize("rp_id,origin", [
+    (None, None),  # the development defaults, localhost
+    ("mypage.mirai-kyosai.jp", "http://mypage.mirai-kyosai.jp"),
+    ("mypage.mirai-kyosai.jp", "https://other.example.jp"),
+])
+def test_production_refuses_passkey_settings_for_another_site(production_env, monkeypatch, tmp_path, rp_id,
+                                                              origin):
+    for name, value in (("PORTAL_WEBAUTHN_RP_ID", rp_id), ("PORTAL_WEBAUTHN_ORIGIN", origin)):
+        if value is None:
+            monkeypatch.delenv(name)
+        else:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="PORTAL_WEBAUTHN"):
+        _load(tmp_path)
