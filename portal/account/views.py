@@ -54,18 +54,34 @@ def _take_challenge(purpose: str) -> str | None:
     return challenge
 
 
-def _options_response(ceremony: passkeys.Ceremony):
-    response = current_app.response_class(ceremony.options_json, mimetype="application/json")
-    return response
-
-
 def _json_error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
 
-def _credential() -> dict | None:
+def _start(purpose: str, make):
+    """Options for the browser; the challenge stays in this browser's session too."""
+    try:
+        ceremony = make()
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        return _json_error(error.message)
+    _keep_challenge(purpose, ceremony)
+    db.commit()
+    return current_app.response_class(ceremony.options_json, mimetype="application/json")
+
+
+def _finish(purpose: str, verify):
+    """(passkey row, request body, None) or (None, body, error response). The challenge is
+    spent either way: a failed attempt commits its use."""
     body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return None, {}, _json_error(passkeys.MSG_FAILED)
+    try:
+        row = verify(body.get("credential"), _take_challenge(purpose))
+    except passkeys.PasskeyError as error:
+        db.commit()
+        return None, body, _json_error(error.message)
+    return row, body, None
 
 
 # --- the page ---------------------------------------------------------------------------
@@ -176,36 +192,27 @@ def forget_device(device_id: int):
 @refuse_while_acting("パスキーを登録")
 def passkey_options():
     member = current_member()
-    try:
-        ceremony = passkeys.registration_options(db.session, _rp(), member, user_name=member.login_id or member.member_no,
-                                                 display_name=member.name)
-    except passkeys.PasskeyError as error:
-        db.session.rollback()
-        return _json_error(error.message)
-    _keep_challenge("register", ceremony)
+    return _start("register", lambda: passkeys.registration_options(
+        db.session, _rp(), member, user_name=member.login_id or member.member_no, display_name=member.name))
+
+
+def _register(owner, message: str, redirect_to: str):
+    row, body, error = _finish("register", lambda credential, challenge: passkeys.finish_registration(
+        db.session, _rp(), owner, credential_json=credential, challenge=challenge,
+        name=str(request.get_json(silent=True).get("name") or "")[:200], user_agent=request.user_agent.string))
+    if error is not None:
+        return error
     db.commit()
-    return _options_response(ceremony)
+    flash(message.format(name=row.name), "success")
+    return jsonify({"redirect": redirect_to})
 
 
 @bp.post("/account/passkeys", endpoint="passkey_register")
 @limiter.limit("30 per hour")
 @refuse_while_acting("パスキーを登録")
 def passkey_register():
-    member = current_member()
-    body = _credential()
-    if body is None:
-        return _json_error(passkeys.MSG_FAILED)
-    try:
-        row = passkeys.finish_registration(
-            db.session, _rp(), member, credential_json=body.get("credential"),
-            challenge=_take_challenge("register"), name=str(body.get("name") or "")[:200],
-            user_agent=request.user_agent.string)
-    except passkeys.PasskeyError as error:
-        db.commit()  # the challenge stays used
-        return _json_error(error.message)
-    db.commit()
-    flash(f"パスキー「{row.name}」を登録しました。次回からこの端末の指紋・顔認証などでログインできます。", "success")
-    return jsonify({"redirect": url_for("account.security")})
+    return _register(current_member(), "パスキー「{name}」を登録しました。次回からこの端末の指紋・顔認証などでログインできます。",
+                     url_for("account.security"))
 
 
 @bp.post("/account/passkeys/<int:passkey_id>/delete", endpoint="passkey_delete")
@@ -232,27 +239,28 @@ def passkey_delete(passkey_id: int):
 @bp.post("/login/passkey/options", endpoint="login_options")
 @limiter.limit("120 per hour")
 def login_options():
-    ceremony = passkeys.authentication_options(db.session, _rp(), "login")
-    _keep_challenge("login", ceremony)
-    db.commit()
-    return _options_response(ceremony)
+    return _start("login", lambda: passkeys.authentication_options(db.session, _rp(), "login"))
+
+
+def _active_member(row: passkeys.Passkey) -> Member:
+    member = db.session.get(Member, row.member_id) if row.member_id else None
+    if member is None or not member.is_active_member:
+        raise passkeys.PasskeyError(passkeys.MSG_FAILED)
+    return member
 
 
 @bp.post("/login/passkey", endpoint="login_passkey")
 @limiter.limit("30 per hour")
 def login_passkey():
-    body = _credential()
-    if body is None:
-        return _json_error(passkeys.MSG_FAILED)
+    row, _, error = _finish("login", lambda credential, challenge: passkeys.finish_authentication(
+        db.session, _rp(), credential_json=credential, challenge=challenge, purpose="login"))
+    if error is not None:
+        return error
     try:
-        row = passkeys.finish_authentication(db.session, _rp(), credential_json=body.get("credential"),
-                                             challenge=_take_challenge("login"), purpose="login")
-        member = db.session.get(Member, row.member_id) if row.member_id else None
-        if member is None or not member.is_active_member:
-            raise passkeys.PasskeyError(passkeys.MSG_FAILED)
-    except passkeys.PasskeyError as error:
+        member = _active_member(row)
+    except passkeys.PasskeyError as refused:
         db.commit()
-        return _json_error(error.message)
+        return _json_error(refused.message)
     target = _safe_local(session.get("next"), url_for("mypage.home"))
     sessions.begin(member)
     services.record_sign_in(db.session, member.id, "passkey", ip=request.remote_addr,
@@ -270,14 +278,7 @@ def login_passkey():
 @refuse_while_acting("本人確認")
 def reauth_options():
     member = current_member()
-    try:
-        ceremony = passkeys.authentication_options(db.session, _rp(), "step_up", owner=member)
-    except passkeys.PasskeyError as error:
-        db.session.rollback()
-        return _json_error(error.message)
-    _keep_challenge("step_up", ceremony)
-    db.commit()
-    return _options_response(ceremony)
+    return _start("step_up", lambda: passkeys.authentication_options(db.session, _rp(), "step_up", owner=member))
 
 
 @bp.post("/account/reauth/passkey", endpoint="reauth_passkey")
@@ -285,15 +286,10 @@ def reauth_options():
 @refuse_while_acting("本人確認")
 def reauth_passkey():
     member = current_member()
-    body = _credential()
-    if body is None:
-        return _json_error(passkeys.MSG_FAILED)
-    try:
-        row = passkeys.finish_authentication(db.session, _rp(), credential_json=body.get("credential"),
-                                             challenge=_take_challenge("step_up"), purpose="step_up", owner=member)
-    except passkeys.PasskeyError as error:
-        db.commit()
-        return _json_error(error.message)
+    row, body, error = _finish("step_up", lambda credential, challenge: passkeys.finish_authentication(
+        db.session, _rp(), credential_json=credential, challenge=challenge, purpose="step_up", owner=member))
+    if error is not None:
+        return error
     sessions.mark_reauthenticated()
     audit.record("member.reauthenticated", target_type="member", target_id=member.id,
                  detail={"method": "passkey", "passkey_id": row.id})
@@ -387,35 +383,16 @@ def staff_passkeys():
 @staff_required()
 def staff_passkey_options():
     staff = _staff()
-    try:
-        ceremony = passkeys.registration_options(db.session, _rp(), staff, user_name=staff.email,
-                                                 display_name=staff.name)
-    except passkeys.PasskeyError as error:
-        db.session.rollback()
-        return _json_error(error.message)
-    _keep_challenge("register", ceremony)
-    db.commit()
-    return _options_response(ceremony)
+    return _start("register", lambda: passkeys.registration_options(db.session, _rp(), staff, user_name=staff.email,
+                                                                     display_name=staff.name))
 
 
 @staff_bp.post("/staff/passkeys", endpoint="passkey_register")
 @limiter.limit("30 per hour")
 @staff_required()
 def staff_passkey_register():
-    body = _credential()
-    if body is None:
-        return _json_error(passkeys.MSG_FAILED)
-    try:
-        row = passkeys.finish_registration(db.session, _rp(), _staff(), credential_json=body.get("credential"),
-                                           challenge=_take_challenge("register"),
-                                           name=str(body.get("name") or "")[:200],
-                                           user_agent=request.user_agent.string)
-    except passkeys.PasskeyError as error:
-        db.commit()
-        return _json_error(error.message)
-    db.commit()
-    flash(f"パスキー「{row.name}」を登録しました。次回から確認コードの代わりに使えます。", "success")
-    return jsonify({"redirect": url_for("staff_account.passkeys")})
+    return _register(_staff(), "パスキー「{name}」を登録しました。次回から確認コードの代わりに使えます。",
+                     url_for("staff_account.passkeys"))
 
 
 @staff_bp.post("/staff/passkeys/<int:passkey_id>/delete", endpoint="passkey_delete")
