@@ -1,7 +1,9 @@
 """One-time codes sent by SMS or by an automated voice call (SECURITY.md).
 
-- 6 digits from pyotp: each challenge gets a fresh secret and the code is
-  HOTP(secret, 0); the database keeps the secret, never the code.
+- 6 digits from pyotp: each challenge gets a fresh random seed and the code is
+  HOTP(key, 0) with key = HMAC(the app's secret key, seed). The database keeps
+  the seed only, never the code nor the key, so a seed that reaches a log (an
+  SQL error prints its parameters) or a database dump does not give the code.
 - Valid 5 minutes, once, for the purpose it was issued for; a resend replaces
   the previous code; 3 wrong entries burn it; 10 failures per member or per phone
   in 24 hours lock code entry for 30 minutes.
@@ -14,11 +16,15 @@ Other features call `send_code` and `verify_code` (the profile's phone change).
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import math
 from datetime import datetime, timedelta
 
 import pyotp
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -78,8 +84,15 @@ def _new_secret() -> str:
     return pyotp.random_base32()
 
 
-def code_for(secret: str) -> str:
-    return pyotp.HOTP(secret, digits=CODE_DIGITS).at(0)
+def _hotp(seed: str) -> pyotp.HOTP:
+    server_key = str(current_app.config["SECRET_KEY"]).encode()
+    key = hmac.new(server_key, b"one-time-code:" + seed.encode(), hashlib.sha256).digest()
+    return pyotp.HOTP(base64.b32encode(key).decode(), digits=CODE_DIGITS)
+
+
+def code_for(seed: str) -> str:
+    """The code of the challenge whose stored seed this is."""
+    return _hotp(seed).at(0)
 
 
 def sms_text(code: str, purpose: str) -> str:
@@ -294,7 +307,7 @@ def verify_code(session: Session, challenge_id: int, code: str, *, purpose: str)
         typed = digits_only(code)
     except JpValueError:
         typed = ""
-    matches = pyotp.HOTP(row.secret, digits=CODE_DIGITS).verify(typed, 0) if len(typed) == CODE_DIGITS else False
+    matches = _hotp(row.secret).verify(typed, 0) if len(typed) == CODE_DIGITS else False
     if not matches or row.is_decoy:
         row.wrong_attempts += 1
         session.add(CodeFailure(member_id=row.member_id, phone=row.phone, occurred_at=now))

@@ -43,7 +43,8 @@ CODE_STATUSES = ("active", "used", "replaced", "burned")
 class CodeChallenge(Base):
     """One one-time code sent (or, for an unknown member, pretended to be sent).
 
-    Only a fresh pyotp secret is kept, never the code: the code is HOTP(secret, 0).
+    Only a fresh random seed is kept, never the code: the code is HOTP(HMAC(app key, seed), 0)
+    (portal.auth.codes), so the row alone does not give it.
     A decoy challenge is what step 1 of signup and reset stores when the data do
     not match, so both answers do the same work and look the same; it never verifies.
     """
