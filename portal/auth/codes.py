@@ -5,11 +5,18 @@
   the seed only, never the code nor the key, so a seed that reaches a log (an
   SQL error prints its parameters) or a database dump does not give the code.
 - Valid 5 minutes, once, for the purpose it was issued for; a resend replaces
-  the previous code; 3 wrong entries burn it; 10 failures per member or per phone
-  in 24 hours lock code entry for 30 minutes.
-- Sends are throttled before the gateway is called: 1 per number per 60 s,
-  5 per number per hour, 20 per IP per hour. The counters are the challenge rows
+  the previous code; 3 wrong entries burn it; 10 failures in 24 hours lock code
+  entry for 30 minutes, counted per member (real challenges only) and per
+  throttle key.
+- Sends are throttled before the gateway is called: 1 per key per 60 s, 5 per
+  key per hour, 20 per IP per hour. The counters are the challenge rows
   themselves, so they hold across any number of servers and workers.
+- The throttle key is the number together with who asked for the code: the
+  identifier typed at signup or reset, or the signed-in member. A stranger who
+  knows a member's number and types anything else fills buckets of their own
+  (decoys included), so they can neither lock the member out nor use up the
+  member's sends; and real and decoy challenges are counted alike, so the
+  counting tells nothing about whether the data matched.
 - When the gateway fails nothing is stored and the member sees its message.
 
 Other features call `send_code` and `verify_code` (the profile's phone change).
@@ -113,13 +120,19 @@ def _hhmm(instant: datetime) -> str:
     return f"{to_tokyo(instant):%H:%M}"
 
 
-def check_send_allowed(session: Session, phone: str, ip: str | None, now: datetime | None = None) -> None:
+def throttle_key(phone: str, subject: str) -> str:
+    """The bucket for sends and failures: this number asked for by this subject
+    ('id:<typed identifier>' or 'member:<id>'). Hashed: the row stays opaque."""
+    return hashlib.sha256(f"{phone}|{subject}".encode()).hexdigest()
+
+
+def check_send_allowed(session: Session, key: str, ip: str | None, now: datetime | None = None) -> None:
     """Raise CodeError(kind='throttled') when one more send would pass a limit."""
     now = now or utcnow()
     longest = max(window for _, window in PHONE_SEND_LIMITS)
     sent = list(session.scalars(
         select(CodeChallenge.created_at)
-        .where(CodeChallenge.phone == phone, CodeChallenge.created_at > now - longest)
+        .where(CodeChallenge.throttle_key == key, CodeChallenge.created_at > now - longest)
         .order_by(CodeChallenge.created_at.desc())
     ))
     retry_at: datetime | None = None
@@ -151,16 +164,17 @@ def check_send_allowed(session: Session, phone: str, ip: str | None, now: dateti
         minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
         message = (f"認証コードの送信回数が上限に達しました。{_hhmm(retry_at)}以降（約{minutes}分後）に"
                    "もう一度お試しください。")
-    log.info("code send throttled for a number ending %s", phone[-4:])
+    log.info("code send throttled (key %s…)", key[:8])
     raise CodeError(message, kind="throttled", retry_at=retry_at)
 
 
-def locked_until(session: Session, member_id: int | None, phone: str, now: datetime | None = None) -> datetime | None:
-    """When code entry unlocks for this member or phone, or None while it is open."""
+def locked_until(session: Session, member_id: int | None, key: str, now: datetime | None = None) -> datetime | None:
+    """When code entry unlocks for this member or throttle key, or None while it is open."""
     now = now or utcnow()
     since = now - LOCK_WINDOW
     # Both queries run even without a member, so a decoy does the same work as a real send.
-    conditions = [CodeFailure.phone == phone, CodeFailure.member_id == (member_id if member_id is not None else -1)]
+    conditions = [CodeFailure.throttle_key == key,
+                  CodeFailure.member_id == (member_id if member_id is not None else -1)]
     until: datetime | None = None
     for condition in conditions:
         count, latest = session.execute(
@@ -174,8 +188,8 @@ def locked_until(session: Session, member_id: int | None, phone: str, now: datet
     return until
 
 
-def _raise_if_locked(session: Session, member_id: int | None, phone: str, now: datetime) -> None:
-    until = locked_until(session, member_id, phone, now)
+def _raise_if_locked(session: Session, member_id: int | None, key: str, now: datetime) -> None:
+    until = locked_until(session, member_id, key, now)
     if until is not None:
         raise CodeError(f"認証コードの入力誤りが続いたため、{_hhmm(until)}まで認証できません。"
                         "時間をおいてもう一度お試しください。", kind="locked", retry_at=until)
@@ -199,7 +213,7 @@ def _parse(phone: str) -> Phone:
 
 
 def _issue(session: Session, *, purpose: str, phone: str, channel: str, member_id: int | None,
-           ip: str | None, decoy: bool) -> CodeChallenge:
+           ip: str | None, decoy: bool, subject: str | None, key: str | None) -> CodeChallenge:
     if purpose not in CODE_PURPOSES:
         raise ValueError(f"unknown code purpose {purpose!r}")
     parsed = _parse(phone)
@@ -208,8 +222,9 @@ def _issue(session: Session, *, purpose: str, phone: str, channel: str, member_i
     elif channel not in CODE_CHANNELS:
         raise CodeError("送信方法を選んでください。", kind="channel")
     now = utcnow()
-    _raise_if_locked(session, member_id, parsed.national, now)
-    check_send_allowed(session, parsed.national, ip, now)
+    key = key or throttle_key(parsed.national, subject or (f"member:{member_id}" if member_id else "anonymous"))
+    _raise_if_locked(session, None if decoy else member_id, key, now)
+    check_send_allowed(session, key, ip, now)
     secret = _new_secret()
     code = code_for(secret)  # computed for decoys too: both answers do the same work
     if not decoy:
@@ -234,7 +249,7 @@ def _issue(session: Session, *, purpose: str, phone: str, channel: str, member_i
         .execution_options(synchronize_session="fetch")
     )
     row = CodeChallenge(purpose=purpose, channel=channel, phone=parsed.national, member_id=member_id,
-                        secret=secret, is_decoy=decoy, status="active", wrong_attempts=0, ip=ip,
+                        throttle_key=key, secret=secret, is_decoy=decoy, status="active", wrong_attempts=0, ip=ip,
                         created_at=now, expires_at=now + CODE_LIFETIME)
     session.add(row)
     session.flush()
@@ -244,23 +259,25 @@ def _issue(session: Session, *, purpose: str, phone: str, channel: str, member_i
 
 
 def send_code(session: Session, *, purpose: str, phone: str, channel: str, member_id: int | None,
-              ip: str | None) -> CodeChallenge:
+              ip: str | None, subject: str | None = None, key: str | None = None) -> CodeChallenge:
     """Send a fresh code to `phone` (national digits) by `channel` ('sms' or 'voice').
 
+    `subject` says who asked ('id:<identifier typed>'; default: the member); `key` is a
+    throttle key already made (a resend keeps its challenge's key).
     Raises CodeError for throttles, lockout, a channel the number cannot take, or
     a gateway failure (with the gateway's message); nothing is stored then.
     """
     return _issue(session, purpose=purpose, phone=phone, channel=channel, member_id=member_id, ip=ip,
-                  decoy=False)
+                  decoy=False, subject=subject, key=key)
 
 
 def issue_decoy(session: Session, *, purpose: str, phone: str, channel: str, member_id: int | None,
-                ip: str | None) -> CodeChallenge:
+                ip: str | None, subject: str | None = None, key: str | None = None) -> CodeChallenge:
     """The neutral answer: throttled, stored and shown like a real send, but nothing is sent
     and it never verifies. `member_id` is kept when the member matched but the channel
     cannot reach the phone, so switching to voice then sends a real code."""
     return _issue(session, purpose=purpose, phone=phone, channel=channel, member_id=member_id, ip=ip,
-                  decoy=True)
+                  decoy=True, subject=subject, key=key)
 
 
 def resend_code(session: Session, challenge_id: int, *, purpose: str, channel: str | None,
@@ -281,7 +298,7 @@ def resend_code(session: Session, challenge_id: int, *, purpose: str, channel: s
             real = purpose in ("login", "phone_change")  # let send_code explain; signup/reset stay neutral
     issue = send_code if real else issue_decoy
     return issue(session, purpose=purpose, phone=previous.phone, channel=channel,
-                 member_id=previous.member_id, ip=ip)
+                 member_id=previous.member_id, ip=ip, key=previous.throttle_key or None)
 
 
 # --- verifying -------------------------------------------------------------------
@@ -294,7 +311,8 @@ def verify_code(session: Session, challenge_id: int, code: str, *, purpose: str)
     row = session.get(CodeChallenge, challenge_id, populate_existing=True)
     if row is None or row.purpose != purpose:
         raise CodeError(MSG_INVALID, kind="invalid")
-    _raise_if_locked(session, row.member_id, row.phone, now)
+    counted_member = None if row.is_decoy else row.member_id  # decoys never count against a member
+    _raise_if_locked(session, counted_member, row.throttle_key, now)
     if row.status == "used":
         raise CodeError(MSG_USED, kind="used")
     if row.status == "replaced":
@@ -310,12 +328,13 @@ def verify_code(session: Session, challenge_id: int, code: str, *, purpose: str)
     matches = _hotp(row.secret).verify(typed, 0) if len(typed) == CODE_DIGITS else False
     if not matches or row.is_decoy:
         row.wrong_attempts += 1
-        session.add(CodeFailure(member_id=row.member_id, phone=row.phone, occurred_at=now))
+        session.add(CodeFailure(member_id=counted_member, phone=row.phone, throttle_key=row.throttle_key,
+                                occurred_at=now))
         if row.wrong_attempts >= MAX_WRONG_ENTRIES:
             row.status = "burned"
         session.flush()
         log.info("wrong code for challenge %s (%s of %s)", row.id, row.wrong_attempts, MAX_WRONG_ENTRIES)
-        _raise_if_locked(session, row.member_id, row.phone, now)
+        _raise_if_locked(session, counted_member, row.throttle_key, now)
         if row.status == "burned":
             raise CodeError(MSG_BURNED, kind="burned")
         left = MAX_WRONG_ENTRIES - row.wrong_attempts

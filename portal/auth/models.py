@@ -56,6 +56,7 @@ class CodeChallenge(Base):
         CheckConstraint(f"status IN {sql_in(CODE_STATUSES)}", name="status"),
         Index("ix_code_challenges_phone_created", "phone", "created_at"),
         Index("ix_code_challenges_ip_created", "ip", "created_at"),
+        Index("ix_code_challenges_throttle_key_created", "throttle_key", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +64,11 @@ class CodeChallenge(Base):
     channel: Mapped[str] = mapped_column(String(5))
     phone: Mapped[str] = mapped_column(String(11))  # national digits
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    secret: Mapped[str] = mapped_column(String(32))
+    # Send limits and lockout count per (number, who asked): SHA-256 of the number and the
+    # identifier typed at signup/reset, or of the number and the signed-in member. A stranger
+    # who knows only the number fills a bucket of their own, never the member's.
+    throttle_key: Mapped[str] = mapped_column(String(64), default="")
+    secret: Mapped[str] = mapped_column(String(32))  # a random seed (portal.auth.codes)
     is_decoy: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(8), default="active")
     wrong_attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -74,13 +79,15 @@ class CodeChallenge(Base):
 
 
 class CodeFailure(Base):
-    """A wrong code entry; 10 per member or phone in 24 h lock code entry (SECURITY.md)."""
+    """A wrong code entry; 10 per member (real challenges only) or per throttle key in
+    24 h lock code entry for 30 minutes (portal.auth.codes)."""
 
     __tablename__ = "code_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     phone: Mapped[str] = mapped_column(String(11), index=True)
+    throttle_key: Mapped[str] = mapped_column(String(64), default="", index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
@@ -100,3 +107,19 @@ class KnownDevice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(Base):
+    """Failed password (or staff TOTP) sign-ins for one account, for a growing delay.
+
+    `key` is the SHA-256 of the account ('member:<id>', 'login:<typed id>' when no
+    member has it, 'staff:<e-mail>', 'staff-totp:<id>'), so typed garbage is not kept.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import audit
-from portal.auth import codes
+from portal.auth import codes, devices, throttle
 from portal.auth.codes import CodeError
 from portal.auth.models import CodeChallenge
 from portal.auth.passwords import hash_password, verify_password
@@ -50,15 +50,27 @@ def normalize_login_id(raw: str) -> str:
     return compact if compact.isdigit() else value
 
 
-def authenticate(session: Session, login_id: str, password: str) -> Member:
-    """The member for these credentials; the same error whatever was wrong."""
+def authenticate(session: Session, login_id: str, password: str, *, device_token: str | None = None) -> Member:
+    """The member for these credentials; the same error whatever was wrong.
+
+    Failures are counted per account (portal.auth.throttle): after 5, each try waits
+    longer. A browser the member has signed in on before (`device_token`) is not held
+    up, so a stranger who knows the login ID cannot keep the member out. Raises
+    SignInDelayed while the account waits; the caller commits even on failure.
+    """
     login_id = normalize_login_id(login_id)
     member = session.scalar(
         select(Member).where(or_(Member.login_id == login_id, Member.member_no == login_id),
                              Member.password_hash.is_not(None))
     )
+    # An unknown ID gets a counter of its own, so both answers behave the same.
+    key = throttle.account_key("member", member.id) if member else throttle.account_key("login", login_id)
+    if not (member is not None and devices.is_known(session, member.id, device_token)):
+        throttle.check(session, key)
     if not verify_password(member.password_hash if member else None, password) or member is None:
+        throttle.record_failure(session, key)
         raise AuthError("ログインIDまたはパスワードが正しくありません。")
+    throttle.clear(session, key)
     if not member.is_active_member:
         raise AuthError("このアカウントは現在ご利用いただけません。お問い合わせください。")
     return member
@@ -127,12 +139,14 @@ def start_code_flow(session: Session, *, purpose: str, identifier: str, birth_da
     eligible = matched and _eligible(member, purpose)
     parsed = parse_phone(phone)
     reachable = parsed.can_receive_sms if channel == "sms" else parsed.can_receive_voice
+    # Counted per (number, identifier typed), matched or not: see portal.auth.codes.
+    subject = f"id:{identifier}"
     if eligible and reachable:
         challenge = codes.send_code(session, purpose=purpose, phone=phone, channel=channel,
-                                    member_id=member.id, ip=ip)
+                                    member_id=member.id, ip=ip, subject=subject)
     else:
         challenge = codes.issue_decoy(session, purpose=purpose, phone=phone, channel=channel,
-                                      member_id=member.id if eligible else None, ip=ip)
+                                      member_id=member.id if eligible else None, ip=ip, subject=subject)
     return challenge
 
 

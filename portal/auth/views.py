@@ -19,6 +19,7 @@ from portal.auth.forms import CodeForm, CredentialsForm, IdentityForm, LoginForm
 from portal.auth.models import CodeChallenge
 from portal.auth.services import (AuthError, authenticate, complete_signup, finish_login_code, new_device_notice,
                                   reset_password, resend, start_code_flow, start_login_code, verified_member)
+from portal.auth.throttle import SignInDelayed
 from portal.extensions import db, limiter
 from portal.jp.phone import mask_phone
 
@@ -176,8 +177,15 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            member = authenticate(db.session, form.login_id.data, form.password.data)
+            member = authenticate(db.session, form.login_id.data, form.password.data,
+                                  device_token=devices.token_from_request())
+        except SignInDelayed as error:
+            form.password.errors.append(error.message)
+            response = make_response(render_template("auth/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(error.retry_after_seconds)
+            return response
         except AuthError as error:
+            db.commit()  # the failure counts towards the account's delay
             form.password.errors.append(error.message)
             history.record_failed_password(db.session, form.login_id.data, ip=_ip(),
                                            user_agent=request.user_agent.string)

@@ -20,6 +20,7 @@ from pyotp.utils import strings_equal
 from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from portal.auth import throttle
 from portal.auth.models import AuthSession
 from portal.auth.passwords import hash_password, verify_password
 from portal.clock import TOKYO, to_tokyo, utcnow
@@ -164,13 +165,24 @@ def list_staff(session: Session) -> list[StaffUser]:
 # --- sign-in ---------------------------------------------------------------------
 def check_password(session: Session, email: str, password: str) -> StaffUser:
     """First step of staff sign-in. Unknown e-mail, wrong password and a disabled
-    account all give LOGIN_ERROR and take the same time (a hash is always checked)."""
+    account all give LOGIN_ERROR and take the same time (a hash is always checked).
+
+    Failures are counted per e-mail address (portal.auth.throttle): after 5, each try
+    waits longer (SignInDelayed). The caller commits even on failure."""
     email = normalize(email).lower()
+    key = throttle.account_key("staff", email)
+    throttle.check(session, key)
     staff = session.scalar(select(StaffUser).where(StaffUser.email == email)) if email else None
     ok = verify_password(staff.password_hash if staff else None, password or "")
     if staff is None or not ok or not staff.is_enabled:
+        throttle.record_failure(session, key)
         raise StaffError(LOGIN_ERROR)
+    throttle.clear(session, key)
     return staff
+
+
+def totp_key(staff: StaffUser) -> str:
+    return throttle.account_key("staff-totp", staff.id)
 
 
 def verify_totp(session: Session, staff: StaffUser, code: str, *, at: datetime | None = None) -> int:
@@ -179,11 +191,14 @@ def verify_totp(session: Session, staff: StaffUser, code: str, *, at: datetime |
     Returns the accepted time step. The step is claimed with a conditional UPDATE,
     so two requests racing with the same code cannot both succeed.
     """
+    key = totp_key(staff)
+    throttle.check(session, key)
     try:
         code = digits_only(code)
     except JpValueError:
-        raise StaffError(LOGIN_ERROR) from None
+        code = ""
     if len(code) != 6 or not staff.is_enabled:
+        throttle.record_failure(session, key)
         raise StaffError(LOGIN_ERROR)
     totp = totp_for(staff)
     current = totp.timecode(at or utcnow())
@@ -199,7 +214,10 @@ def verify_totp(session: Session, staff: StaffUser, code: str, *, at: datetime |
         if claimed.rowcount != 1:
             break  # this code (or a later one) was already used: a replay
         session.refresh(staff, ["last_totp_step"])
+        throttle.clear(session, key)
         return step
+    # Counted on the server: a client that resends an older cookie gains no tries.
+    throttle.record_failure(session, key)
     raise StaffError(LOGIN_ERROR)
 
 

@@ -9,7 +9,8 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
                    session, url_for)
 
 from portal import audit
-from portal.auth import sessions
+from portal.auth import sessions, throttle
+from portal.auth.throttle import SignInDelayed
 from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.jp.errors import JpValueError
@@ -55,14 +56,17 @@ def login():
     if form.validate_on_submit():
         try:
             staff = services.check_password(db.session, form.email.data, form.password.data)
+        except SignInDelayed as error:
+            form.password.errors.append(error.message)
+            return (render_template("staff/login.html", form=form), 429,
+                    {"Retry-After": str(error.retry_after_seconds)})
         except services.StaffError as error:
             audit.record("staff.login_failed", detail={"step": "password", "email": form.email.data[:254]})
             db.commit()
             form.password.errors.append(error.message)
         else:
             next_url = request.args.get("next") or session.get(PENDING_KEY, {}).get("next")
-            session[PENDING_KEY] = {"id": staff.id, "at": utcnow().timestamp(), "failures": 0,
-                                    "next": _safe_staff_next(next_url)}
+            session[PENDING_KEY] = {"id": staff.id, "at": utcnow().timestamp(), "next": _safe_staff_next(next_url)}
             return redirect(url_for("staff.login_totp"))
     return render_template("staff/login.html", form=form)
 
@@ -80,15 +84,19 @@ def login_totp():
     if form.validate_on_submit():
         try:
             services.verify_totp(db.session, staff, form.code.data)
+        except SignInDelayed as error:
+            session.pop(PENDING_KEY, None)
+            flash(error.message, "error")
+            return redirect(url_for("staff.login"))
         except services.StaffError as error:
             audit.record("staff.login_failed", staff_id=staff.id, detail={"step": "totp"})
             db.commit()
-            pending["failures"] = pending.get("failures", 0) + 1
-            if pending["failures"] >= MAX_TOTP_FAILURES:
+            # Every MAX_TOTP_FAILURES wrong codes, the password is asked again; the count
+            # is the server's (portal.auth.throttle), not the cookie's.
+            if throttle.failures(db.session, services.totp_key(staff)) % MAX_TOTP_FAILURES == 0:
                 session.pop(PENDING_KEY, None)
                 flash(error.message, "error")
                 return redirect(url_for("staff.login"))
-            session[PENDING_KEY] = pending
             form.code.errors.append(error.message)
         else:
             target = pending.get("next") or url_for("staff.home")
