@@ -185,11 +185,10 @@ def login():
             response.headers["Retry-After"] = str(error.retry_after_seconds)
             return response
         except AuthError as error:
-            db.commit()  # the failure counts towards the account's delay
             form.password.errors.append(error.message)
             history.record_failed_password(db.session, form.login_id.data, ip=_ip(),
                                            user_agent=request.user_agent.string)
-            db.commit()
+            db.commit()  # the failure counts towards the account's delay too (portal.auth.throttle)
         else:
             target = _safe_next(session.get("next"))
             known = devices.is_known(db.session, member.id, devices.token_from_request())
