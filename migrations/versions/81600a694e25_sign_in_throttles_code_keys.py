@@ -4,7 +4,7 @@ Existing challenges and failures get an empty throttle key: they leave the 24-ho
 windows within a day, and a resend of an old challenge makes its key afresh.
 
 Revision ID: 81600a694e25
-Revises: dd34d603f2fb
+Revises: 1319848c089a
 Create Date: 2026-11-30 18:44:37.532914
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ import portal.db
 
 
 revision = '81600a694e25'
-down_revision = 'dd34d603f2fb'
+down_revision = '1319848c089a'
 branch_labels = None
 depends_on = None
 
