@@ -213,7 +213,8 @@ def authentication_options(session: Session, rp: RelyingParty, purpose: str, own
 
 
 def finish_authentication(session: Session, rp: RelyingParty, *, credential_json: str | dict,
-                          challenge: str | None, purpose: str, owner=None) -> Passkey:
+                          challenge: str | None, purpose: str, owner=None, ip: str | None = None,
+                          user_agent: str | None = None) -> Passkey:
     """The passkey that signed this challenge. Refuses an unknown or removed credential,
     another owner's, a used or old challenge, another origin or RP, no user verification,
     and a sign counter that did not grow."""
@@ -229,6 +230,10 @@ def finish_authentication(session: Session, rp: RelyingParty, *, credential_json
             credential_public_key=row.public_key, credential_current_sign_count=row.sign_count,
             require_user_verification=True)
     except (WebAuthnException, ValueError, KeyError, TypeError):
+        if purpose == "login" and row.member_id is not None:
+            # A known passkey that failed (replay, clone, another site) belongs in the member's history.
+            from portal.account.services import record_sign_in
+            record_sign_in(session, row.member_id, "passkey", success=False, ip=ip, user_agent=user_agent)
         raise PasskeyError(MSG_FAILED) from None
     # Conditional, so two sign-ins racing with one counter value cannot both pass.
     moved = session.execute(

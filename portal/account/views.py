@@ -253,7 +253,8 @@ def _active_member(row: passkeys.Passkey) -> Member:
 @limiter.limit("30 per hour")
 def login_passkey():
     row, _, error = _finish("login", lambda credential, challenge: passkeys.finish_authentication(
-        db.session, _rp(), credential_json=credential, challenge=challenge, purpose="login"))
+        db.session, _rp(), credential_json=credential, challenge=challenge, purpose="login",
+        ip=request.remote_addr, user_agent=request.user_agent.string))
     if error is not None:
         return error
     try:

@@ -93,6 +93,9 @@ def _handle_code_page(flow: Flow):
             else:
                 accepted = codes.verify_code(db.session, challenge.id, form.code.data, purpose=flow.purpose)
         except CodeError as error:
+            if flow.name == "login" and challenge.member_id:
+                history.record_sign_in(db.session, challenge.member_id, "code", success=False, new_device=True,
+                                       ip=_ip(), user_agent=request.user_agent.string)
             db.commit()  # the wrong entry counts, even though the answer is an error
             form.code.errors.append(error.message)
             return _code_page(flow, challenge, form, error if error.kind == "locked" else None), None

@@ -74,7 +74,7 @@ def test_a_replayed_assertion_is_refused(member_client, authenticator):
     assert member_client.get("/mypage").status_code == 302
 
 
-def test_a_counter_that_did_not_grow_is_refused(member_client, authenticator):
+def test_a_counter_that_did_not_grow_is_refused(member_client, authenticator, db_session):
     register_passkey(member_client, authenticator)
     member_client.post("/logout")
     assert sign_in_with_passkey(member_client, authenticator).status_code == 200
@@ -83,6 +83,9 @@ def test_a_counter_that_did_not_grow_is_refused(member_client, authenticator):
     cloned = sign_in_with_passkey(member_client, authenticator, bump=False)
     assert cloned.status_code == 400
     assert member_client.get("/mypage").status_code == 302
+    events = db_session.scalars(select(SignInEvent).where(SignInEvent.member_id == member_client.member.id)
+                                .order_by(SignInEvent.id)).all()
+    assert (events[-1].method, events[-1].is_success) == ("passkey", False)
 
 
 def test_an_assertion_for_another_origin_is_refused(member_client, authenticator):

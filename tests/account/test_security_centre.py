@@ -216,11 +216,13 @@ def test_a_new_device_code_sign_in_is_recorded_and_the_notice_links_here(app, ma
         client = app.test_client()
         client.post("/login", data={"login_id": member.login_id, "password": member.password_plain})
         code = code_sent_to(db_session, member.phone)
+        client.post("/login/code", data={"code": "000000" if code != "000000" else "111111"})
         assert client.post("/login/code", data={"code": code}).status_code == 302
     finally:
         app.config["TRUST_NEW_DEVICES"] = True
-    [event] = _events(db_session, member)
-    assert event.method == "code" and event.is_new_device
+    failed, event = _events(db_session, member)
+    assert (failed.method, failed.is_success) == ("code", False)
+    assert event.method == "code" and event.is_new_device and event.is_success
     notice = db_session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member.id)
                                 .order_by(OutboxMessage.id.desc())).first()
     assert "/account/security#history" in notice.body
