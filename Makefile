@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast bench e2e-deps clean
+.PHONY: setup run test test-fast bench bench-deps e2e-deps clean
 
 setup: $(STAMP)
 
@@ -39,7 +39,11 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -x -q -m "not e2e" $(PYTEST_ARGS)
 
-bench: setup
+# wrk drives the capacity benchmark (tests/perf/test_throughput.py).
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+
+bench: setup bench-deps
 	$(BIN)/python -m pytest tests/perf -s -q -p no:cacheprovider --override-ini addopts= $(PYTEST_ARGS)
 
 clean:

@@ -96,7 +96,9 @@ def register(app: Flask) -> None:
 
         from portal.seed import seed_bulk
         started = time.perf_counter()
-        added = seed_bulk(db.session, count)
+        with click.progressbar(length=count, label="members", show_pos=True, show_eta=True,
+                               file=sys.stderr) as bar:
+            added = seed_bulk(db.session, count, progress=bar.update)
         elapsed = time.perf_counter() - started
         click.echo(f"added {added} members in {elapsed:.1f} s ({added / elapsed * 60:,.0f} per minute)")
 

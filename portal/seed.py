@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
@@ -11,7 +12,7 @@ from portal.auth.passwords import hash_password
 from portal.clock import today, utcnow
 from portal.contracts.catalogue import MONTHLY_PREMIUM_YEN, PRODUCTS, coverage_rows, sumairu_premiums
 from portal.contracts.models import Contract, Coverage, PremiumChange, PremiumPayment, Product
-from portal.members.models import DebitAccount, InsuredPerson, Member
+from portal.members.models import DebitAccount, InsuredPerson, Member, kana_keys
 from portal.staff.models import StaffUser
 from portal.staff.services import create_staff
 
@@ -172,17 +173,29 @@ def seed_demo(session: Session) -> bool:
     return True
 
 
-FAMILY_NAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤"]
-FAMILY_KANA = ["サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ", "コバヤシ", "カトウ"]
-GIVEN = [("一郎", "イチロウ", "male"), ("花子", "ハナコ", "female"), ("健", "ケン", "male"), ("陽子", "ヨウコ", "female")]
+FAMILY_NAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
+                "吉田", "山口", "松本", "井上", "木村", "林", "斎藤", "清水", "山崎", "森",
+                "池田", "橋本", "阿部", "石川", "山下", "中島", "石井", "小川", "前田", "岡田"]
+FAMILY_KANA = ["サトウ", "スズキ", "タカハシ", "タナカ", "イトウ", "ワタナベ", "ヤマモト", "ナカムラ", "コバヤシ", "カトウ",
+               "ヨシダ", "ヤマグチ", "マツモト", "イノウエ", "キムラ", "ハヤシ", "サイトウ", "シミズ", "ヤマザキ", "モリ",
+               "イケダ", "ハシモト", "アベ", "イシカワ", "ヤマシタ", "ナカジマ", "イシイ", "オガワ", "マエダ", "オカダ"]
+GIVEN = [("一郎", "イチロウ", "male"), ("花子", "ハナコ", "female"), ("健", "ケン", "male"), ("陽子", "ヨウコ", "female"),
+         ("大輔", "ダイスケ", "male"), ("恵子", "ケイコ", "female"), ("誠", "マコト", "male"), ("裕子", "ユウコ", "female"),
+         ("翔太", "ショウタ", "male"), ("美咲", "ミサキ", "female"), ("浩二", "コウジ", "male"), ("直美", "ナオミ", "female"),
+         ("拓也", "タクヤ", "male"), ("由美", "ユミ", "female"), ("和也", "カズヤ", "male"), ("明美", "アケミ", "female"),
+         ("修", "オサム", "male"), ("幸子", "サチコ", "female"), ("博", "ヒロシ", "male"), ("久美子", "クミコ", "female")]
+# Search keys of every bulk name, computed once (portal.members.models.kana_keys).
+_KEYS = {(f, g): kana_keys(f"{FAMILY_KANA[f]} {GIVEN[g][1]}") for f in range(len(FAMILY_KANA)) for g in range(len(GIVEN))}
 
 
-def seed_bulk(session: Session, count: int, *, batch: int = 5_000) -> int:
+def seed_bulk(session: Session, count: int, *, batch: int = 5_000,
+              progress: Callable[[int], None] | None = None) -> int:
     """Insert `count` members, each with one insured person and two contracts, fast.
 
     Core multi-row inserts with ids assigned here: no ORM objects, no per-row round trips.
     Password hashes are left empty (bulk members are not registered), except that
-    a benchmark can register one itself.
+    a benchmark can register one itself. `progress(n)` is called after each batch
+    with the number of members it added (the CLI's progress bar).
     """
     if count <= 0:
         raise ValueError("--members must be a positive number")
@@ -204,11 +217,12 @@ def seed_bulk(session: Session, count: int, *, batch: int = 5_000) -> int:
         members, insured, contracts, coverages = [], [], [], []
         for _ in range(size):
             member_no += 1
-            f = rng.randrange(len(FAMILY_NAMES))
-            given, given_kana, sex = GIVEN[rng.randrange(len(GIVEN))]
+            f, g = rng.randrange(len(FAMILY_NAMES)), rng.randrange(len(GIVEN))
+            given, given_kana, sex = GIVEN[g]
             birth = date(1950 + rng.randrange(50), 1 + rng.randrange(12), 1 + rng.randrange(28))
             members.append({"id": member_id, "member_no": str(member_no), "name": f"{FAMILY_NAMES[f]} {given}",
-                            "name_kana": f"{FAMILY_KANA[f]} {given_kana}", "birth_date": birth, "sex": sex,
+                            "name_kana": f"{FAMILY_KANA[f]} {given_kana}", "name_kana_key": _KEYS[f, g][0],
+                            "given_kana_key": _KEYS[f, g][1], "birth_date": birth, "sex": sex,
                             "postal_code": "1000001", "prefecture": "東京都", "city": "千代田区",
                             "street": f"千代田{rng.randrange(1, 9)}-{rng.randrange(1, 30)}", "building": None,
                             "phone": f"080{member_no % 100_000_000:08d}", "email": None, "login_id": None,
@@ -239,6 +253,8 @@ def seed_bulk(session: Session, count: int, *, batch: int = 5_000) -> int:
             _bulk_insert(session, model, rows)
         session.commit()
         done += size
+        if progress is not None:
+            progress(size)
     _after_bulk_load(session)
     return done
 

@@ -4,10 +4,22 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
+from portal.jp.text import kana_search_key
+
+# Search keys compare byte by byte on PostgreSQL (collation "C"), so that one btree
+# index serves `LIKE 'key%'` and the order of the results.
+KanaKey = String(120).with_variant(String(120, collation="C"), "postgresql")
+
+
+def kana_keys(name_kana: str) -> tuple[str, str | None]:
+    """(key of the whole フリガナ, key of the given name) for the staff member search:
+    ﾔﾏﾀﾞ, やまだ and ヤマダ find ヤマダ キョウコ by the first, キョウコ by the second."""
+    family, sep, given = name_kana.replace("\u3000", " ").partition(" ")
+    return kana_search_key(name_kana), (kana_search_key(given) or None) if sep else None
 
 MEMBER_STATUSES = ("active", "suspended", "withdrawn")
 SEXES = ("male", "female")
@@ -29,6 +41,9 @@ class Member(Base):
     member_no: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     name_kana: Mapped[str] = mapped_column(String(120), index=True)
+    # Set with name_kana (see kana_keys); bulk loads fill them themselves.
+    name_kana_key: Mapped[str] = mapped_column(KanaKey, index=True, default="")
+    given_kana_key: Mapped[str | None] = mapped_column(KanaKey, index=True)
     birth_date: Mapped[date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(6))
     postal_code: Mapped[str] = mapped_column(String(7))
@@ -52,6 +67,11 @@ class Member(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("name_kana")
+    def _set_kana_keys(self, _key: str, value: str) -> str:
+        self.name_kana_key, self.given_kana_key = kana_keys(value or "")
+        return value
 
     @property
     def is_registered(self) -> bool:

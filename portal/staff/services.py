@@ -25,7 +25,7 @@ from portal.auth.models import AuthSession
 from portal.auth.passwords import hash_password, verify_password
 from portal.clock import TOKYO, to_tokyo, utcnow
 from portal.jp.errors import JpValueError
-from portal.jp.text import SMALL_TO_LARGE_KANA, digits_only, kana_search_key, normalize
+from portal.jp.text import digits_only, kana_search_key, normalize
 from portal.members.models import Member
 from portal.staff.models import ROLE_LABELS, STAFF_ROLES, AuditLog, StaffRole, StaffUser
 
@@ -222,14 +222,6 @@ def verify_totp(session: Session, staff: StaffUser, code: str, *, at: datetime |
 
 
 # --- member search -----------------------------------------------------------------
-def _kana_key_sql(column):
-    """The SQL twin of kana_search_key for stored フリガナ (already full-width katakana)."""
-    expr = column
-    for old, new in [(" ", ""), ("\u3000", ""), ("・", "")] + list(SMALL_TO_LARGE_KANA.items()):
-        expr = func.replace(expr, old, new)
-    return expr
-
-
 def mask_name(name: str) -> str:
     """山田 太郎 → 山田 ＊＊: enough to confirm a caller, not to read off a list."""
     family, _, given = name.partition(" ")
@@ -274,7 +266,8 @@ class SearchResult:
 
 def search_members(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> SearchResult:
     """By 組合員番号, 証書番号 or phone (digits, hyphens and 全角 accepted, exact match),
-    or by フリガナ (ｶﾅ, かな, カナ; part of the name is enough)."""
+    or by フリガナ (ｶﾅ, かな, カナ): the start of the family name, the whole name, or
+    the start of the given name."""
     from portal.contracts.models import Contract
 
     text = normalize(query)
@@ -293,10 +286,13 @@ def search_members(session: Session, query: str, *, page: int = 1, per_page: int
         key = kana_search_key(text)
         if not re.fullmatch(r"[ァ-ヺー]+", key):
             raise StaffError("氏名はフリガナ（カタカナまたはひらがな）で入力してください", "q")
-        condition = _kana_key_sql(Member.name_kana).like(f"%{key}%")
+        # The stored keys (members.name_kana_key, given_kana_key) are indexed: the
+        # whole フリガナ or the given name starting with what was typed.
+        condition = or_(Member.name_kana_key.startswith(key, autoescape=True),
+                        Member.given_kana_key.startswith(key, autoescape=True))
     total = session.scalar(select(func.count()).select_from(Member).where(condition)) or 0
     page = max(1, page)
-    rows = session.scalars(select(Member).where(condition).order_by(Member.name_kana, Member.member_no)
+    rows = session.scalars(select(Member).where(condition).order_by(Member.name_kana_key, Member.member_no)
                            .limit(per_page).offset((page - 1) * per_page))
     hits = [MemberHit(id=m.id, member_no=m.member_no, name_masked=mask_name(m.name), name_kana=m.name_kana,
                       birth_year=m.birth_date.year, phone_masked=mask_phone(m.phone), prefecture=m.prefecture,

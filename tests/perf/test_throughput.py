@@ -1,0 +1,60 @@
+"""Capacity side by side (`make bench`): wrk against one gunicorn (2 workers,
+PostgreSQL, BENCH_MEMBERS_THROUGHPUT bulk members, default 100,000), a signed-in
+member's cookie on every request.
+
+/healthz loads the session and the member (no template): the stack's limit. Each
+page's throughput is printed as a share of it (target ≥ 0.50). The paths are
+measured in turns (BENCH_ROUNDS rounds of BENCH_SLICE seconds each), so a change
+in the machine's other load falls on every path alike. Figures are printed, not
+asserted: the machine is shared. Asserted: 0 errors and every page answering 200
+(not the sign-in redirect) before and after.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from tests.perf import wrk
+from tests.perf.conftest import seeded_database, start_gunicorn
+
+MEMBERS = int(os.environ.get("BENCH_MEMBERS_THROUGHPUT", "100000"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SLICE = int(os.environ.get("BENCH_SLICE", "5"))
+PATHS = ("/healthz", "/mypage", "/coverage", "/contracts", "/requests")
+
+
+def test_pages_against_healthz_side_by_side():
+    url = seeded_database("portal_bench_throughput", MEMBERS)
+    process, base = start_gunicorn(url, workers=2, extra_env={"PORTAL_TRUST_NEW_DEVICES": "1"})
+    try:
+        cookie = wrk.sign_in(base, "bench000", "Bench-pass-2026")
+        for path in PATHS:
+            assert wrk.status_of(base + path, cookie) == 200, path
+            wrk.run(base, path, cookie, seconds=1)  # warm: templates, statement caches, prepared statements
+        totals = {path: [0, 0.0, 0, 0, []] for path in PATHS}
+        for _ in range(ROUNDS):
+            for path in PATHS:
+                result = wrk.run(base, path, cookie, seconds=SLICE)
+                total = totals[path]
+                total[0] += result.requests
+                total[1] += result.seconds
+                total[2] += result.errors
+                total[3] += result.non_2xx
+                total[4].append(result.p50_ms)
+        for path in PATHS:
+            assert wrk.status_of(base + path, cookie) == 200, f"{path} no longer answers 200 for the member"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    stamp = time.strftime("%Y-%m-%d", time.gmtime())
+    print(f"\nthroughput {stamp}: gunicorn 2 workers, PostgreSQL, {MEMBERS:,} members, wrk 2 threads 8 connections,"
+          f" {ROUNDS} rounds × {SLICE} s per path, member cookie on every request")
+    print("| path | req/s | share of /healthz | median of round p50s ms | errors |")
+    print("|---|---:|---:|---:|---:|")
+    limit = totals["/healthz"][0] / totals["/healthz"][1]
+    for path in PATHS:
+        requests, seconds, errors, non_2xx, p50s = totals[path]
+        rps = requests / seconds
+        print(f"| {path} | {rps:.0f} | {rps / limit:.2f} | {sorted(p50s)[len(p50s) // 2]:.1f} | {errors + non_2xx} |")
+    for path in PATHS:
+        assert totals[path][2] == 0 and totals[path][3] == 0, f"{path}: errors under load"
