@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test test-fast bench bench-deps e2e-deps clean
+.PHONY: setup run test test-fast bench bench-deps prod-check e2e-deps clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,10 @@ bench-deps:
 
 bench: setup bench-deps
 	$(BIN)/python -m pytest tests/perf -s -q -p no:cacheprovider --override-ini addopts= $(PYTEST_ARGS)
+
+# Production settings on this machine: gunicorn, PostgreSQL, Redis, moto for AWS, localstripe.
+prod-check: setup
+	$(BIN)/python scripts/prod_check.py
 
 clean:
 	rm -rf $(VENV) instance/portal.db instance/.seeded
