@@ -1,7 +1,7 @@
 """member kana search keys: stored, indexed keys of the フリガナ for the staff search
 
 Revision ID: c7e5a9d31f42
-Revises: 1319848c089a
+Revises: 81600a694e25
 Create Date: 2026-11-30 19:15:00
 """
 from alembic import op
@@ -11,7 +11,7 @@ from portal.jp.text import SMALL_TO_LARGE_KANA
 
 
 revision = 'c7e5a9d31f42'
-down_revision = '1319848c089a'
+down_revision = '81600a694e25'
 branch_labels = None
 depends_on = None
 

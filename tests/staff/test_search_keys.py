@@ -34,7 +34,7 @@ def test_migration_fills_the_keys_of_existing_members(empty_database):  # noqa: 
     from portal.db import make_engine
 
     config = alembic_config(empty_database)
-    command.upgrade(config, "1319848c089a")
+    command.upgrade(config, "81600a694e25")
     engine = make_engine(empty_database)
     with engine.begin() as c:
         c.execute(text(
