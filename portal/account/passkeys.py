@@ -72,9 +72,9 @@ def _owner_ids(owner) -> dict[str, int | None]:
     return {"member_id": int(raw) if kind == "member" else None, "staff_id": int(raw) if kind == "staff" else None}
 
 
-def user_handle(rp: RelyingParty, owner) -> bytes:
-    """An opaque, stable id for the authenticator: no member number or e-mail in it."""
-    return hmac.new(rp.secret.encode(), f"webauthn-user:{owner.get_id()}".encode(), hashlib.sha256).digest()[:32]
+def user_handle(rp: RelyingParty, owner_id: str) -> bytes:
+    """An opaque, stable id for the authenticator ('member:12' in, no member number or e-mail out)."""
+    return hmac.new(rp.secret.encode(), f"webauthn-user:{owner_id}".encode(), hashlib.sha256).digest()[:32]
 
 
 def passkeys_of(session: Session, owner) -> list[Passkey]:
@@ -138,7 +138,7 @@ def registration_options(session: Session, rp: RelyingParty, owner, *, user_name
         raise PasskeyError(f"パスキーは{MAX_PASSKEYS}個まで登録できます。使っていないものを削除してください。")
     challenge = _new_challenge(session, "register", owner)
     options = generate_registration_options(
-        rp_id=rp.id, rp_name=rp.name, user_id=user_handle(rp, owner), user_name=user_name,
+        rp_id=rp.id, rp_name=rp.name, user_id=user_handle(rp, owner.get_id()), user_name=user_name,
         user_display_name=display_name, challenge=challenge, timeout=int(CHALLENGE_LIFETIME.total_seconds() * 1000),
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.REQUIRED, require_resident_key=True,
@@ -235,6 +235,11 @@ def finish_authentication(session: Session, rp: RelyingParty, *, credential_json
             from portal.account.services import record_sign_in
             record_sign_in(session, row.member_id, "passkey", success=False, ip=ip, user_agent=user_agent)
         raise PasskeyError(MSG_FAILED) from None
+    # WebAuthn §7.2: a user handle, when the authenticator returns one, must be the credential owner's.
+    handle = (data.get("response") or {}).get("userHandle")
+    owner_id = f"member:{row.member_id}" if row.member_id is not None else f"staff:{row.staff_id}"
+    if handle and handle != bytes_to_base64url(user_handle(rp, owner_id)):
+        raise PasskeyError(MSG_FAILED)
     # Conditional, so two sign-ins racing with one counter value cannot both pass.
     moved = session.execute(
         update(Passkey).where(Passkey.id == row.id, Passkey.sign_count == row.sign_count)

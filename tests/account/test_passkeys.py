@@ -242,3 +242,15 @@ def test_step_up_offers_no_passkey_button_without_a_passkey(member_client):
     page = member_client.get("/profile/reauth?for=bank").text
     assert 'id="reauth-passkey"' not in page and "認証コードを送る" in page
     assert member_client.post("/account/reauth/passkey/options").status_code == 400
+
+
+def test_a_user_handle_must_be_the_credential_owners(member_client, authenticator, app):
+    from portal.account.passkeys import relying_party, user_handle
+    register_passkey(member_client, authenticator)
+    member_client.post("/logout")
+    rp = relying_party(app.config)
+    wrong = sign_in_with_passkey(member_client, authenticator, user_handle=user_handle(rp, "member:999999"))
+    assert wrong.status_code == 400
+    right = sign_in_with_passkey(member_client, authenticator,
+                                 user_handle=user_handle(rp, member_client.member.get_id()))
+    assert right.status_code == 200
