@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from webauthn import (generate_authentication_options, generate_registration_options, options_to_json,
@@ -84,6 +84,9 @@ def passkeys_of(session: Session, owner) -> list[Passkey]:
 def _new_challenge(session: Session, purpose: str, owner=None) -> bytes:
     raw = secrets.token_bytes(32)
     now = utcnow()
+    # Every /login view asks for one (autofill): old ones go as new ones come (indexed on expires_at).
+    session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < now - timedelta(days=1))
+                    .execution_options(synchronize_session=False))
     ids = _owner_ids(owner) if owner is not None else {}
     session.add(WebAuthnChallenge(challenge=bytes_to_base64url(raw), purpose=purpose, created_at=now,
                                   expires_at=now + CHALLENGE_LIFETIME, **ids))

@@ -254,3 +254,11 @@ def test_a_user_handle_must_be_the_credential_owners(member_client, authenticato
     right = sign_in_with_passkey(member_client, authenticator,
                                  user_handle=user_handle(rp, member_client.member.get_id()))
     assert right.status_code == 200
+
+
+def test_day_old_challenges_are_cleared_as_new_ones_come(client, db_session):
+    client.post("/login/passkey/options")
+    db_session.execute(update(WebAuthnChallenge).values(expires_at=utcnow() - timedelta(days=2)))
+    client.post("/login/passkey/options")
+    db_session.expire_all()
+    assert len(db_session.scalars(select(WebAuthnChallenge)).all()) == 1
