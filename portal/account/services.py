@@ -5,6 +5,7 @@ Services flush only; the view commits.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -105,10 +106,19 @@ def end_other_sessions(session: Session, member_id: int, *, current_id: int | No
 
 
 # --- remembered devices ---------------------------------------------------------------
-def remembered_devices(session: Session, member_id: int) -> list[KnownDevice]:
-    return list(session.scalars(select(KnownDevice).where(
+@dataclass(frozen=True)
+class DeviceView:
+    row: KnownDevice
+    is_current: bool
+
+
+def remembered_devices(session: Session, member_id: int, current_token: str | None) -> list[DeviceView]:
+    """Browsers remembered for 90 days; `current_token` (the device cookie) marks this one."""
+    current_hash = hashlib.sha256(current_token.encode()).hexdigest() if current_token else None
+    rows = session.scalars(select(KnownDevice).where(
         KnownDevice.member_id == member_id, KnownDevice.expires_at > utcnow())
-        .order_by(KnownDevice.last_used_at.desc())))
+        .order_by(KnownDevice.last_used_at.desc()))
+    return [DeviceView(row, row.token_hash == current_hash) for row in rows]
 
 
 def forget_device(session: Session, member_id: int, device_id: int) -> None:

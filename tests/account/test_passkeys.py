@@ -42,6 +42,8 @@ def test_register_then_sign_in_with_no_password_and_no_code(member_client, authe
     assert signed.get_json() == {"redirect": "/mypage"}
     assert "mypage_device" in signed.headers.get("Set-Cookie", "")
     assert member_client.get("/mypage").status_code == 200
+    devices = member_client.get("/account/security").text.split('id="devices"')[1].split('id="history"')[0]
+    assert "この端末</span>" in devices  # the passkey remembered this browser
     [key] = _keys(db_session, member)
     assert key.sign_count == 1 and key.last_used_at is not None
     event = db_session.scalars(select(SignInEvent).where(SignInEvent.member_id == member.id)
