@@ -138,6 +138,7 @@ def main() -> int:
             # The browser-facing policy names the real hosts; the stand-ins are reached server-side only.
             "PORTAL_CSP_STRIPE_HOSTS": "https://js.stripe.com https://api.stripe.com",
             "PORTAL_CSP_STORAGE_HOSTS": "https://mypage-prodcheck.s3.ap-northeast-1.amazonaws.com",
+            "PORTAL_WEBAUTHN_RP_ID": "mypage.example.jp", "PORTAL_WEBAUTHN_ORIGIN": "https://mypage.example.jp",
             "PORTAL_PROXY_COUNT": "1", "PORTAL_METRICS_TOKEN": "prodcheck-metrics-token",
             "PORTAL_METRICS_ALLOW": "192.0.2.1",
             "GUNICORN_WORKERS": "2",
