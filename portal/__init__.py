@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Feature packages, each with views.bp. Order matters only for the menu.
 FEATURES = ("auth", "mypage", "contracts", "profile", "procedures", "certificates", "enrollment",
-            "shop", "voices", "staff", "tips", "account", "backoffice", "dev")
+            "shop", "voices", "staff", "tips", "account", "backoffice", "changes", "documents", "help", "dev")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

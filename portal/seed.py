@@ -96,6 +96,8 @@ def seed_demo(session: Session) -> bool:
     created = bool(seed_tips(session)) or created
     from portal.backoffice.demo import seed_office_staff, seed_office_work
     created = seed_office_staff(session, STAFF_PASSWORD, STAFF_TOTP_SECRET) or created
+    from portal.help.services import seed_faq
+    created = bool(seed_faq(session)) or created
     cs_staff = session.scalar(select(StaffUser).where(StaffUser.email == "cs@example.jp"))
     if cs_staff is not None:
         created = bool(seed_demo_voices(session, cs_staff)) or created

@@ -384,6 +384,14 @@ def procedures_for(contract: Contract) -> list[ProcedureLink]:
                                    f"このご契約の掛金は「{contract.product.deduction_label}」の控除の対象です。"))
     if contract.product.kind.startswith("kokumin"):
         links.append(ProcedureLink("/enroll", "こくみん共済に新しく加入する"))
+    if contract.product.kind in ("kokumin_sogo", "kokumin_iryo"):
+        links.append(ProcedureLink(f"/contracts/{contract.contract_no}/beneficiary", "死亡共済金の受取人を確認・変更する",
+                                   "指定がなければ共済規約の順位でお受け取りいただきます。"))
+    if contract.status not in ("ended", "lapsed"):
+        links.append(ProcedureLink(f"/contracts/{contract.contract_no}/cancel", "このご契約を解約する",
+                                   "保障の終わる日と最後のお引き落とし・返金額を確認してからお申し込みいただけます。"))
+    links.append(ProcedureLink("/changes/proxy-claimant", "指定代理請求人を指定する"))
+    links.append(ProcedureLink("/documents", "共済規約・重要事項説明書を見る"))
     links.append(ProcedureLink("/requests", "手続き状況を確認する"))
     links.append(ProcedureLink("/voices/new", "ご意見・ご要望を送る"))
     return links

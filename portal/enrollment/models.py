@@ -10,7 +10,7 @@ from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
 from portal.members.models import InsuredPerson
 
-APPLICATION_STATUSES = ("received", "under_review", "approved", "declined")
+APPLICATION_STATUSES = ("received", "under_review", "approved", "declined", "withdrawn")
 PAYMENT_METHODS = ("debit", "transfer")
 PAYMENT_METHOD_LABELS = {"debit": "口座振替", "transfer": "払込票"}
 PENDING_STATUSES = ("received", "under_review")
