@@ -70,7 +70,7 @@ def test_inquiry_of_another_member_is_404(member_client, db_session, make_member
 def test_bad_inquiry_input_gets_a_message_by_the_field(member_client):
     token = _token(member_client.get("/help/inquiries/new").text)
     page = member_client.post("/help/inquiries/new",
-                              data={"form_token": token, "topic": "contract", "subject": "件名", "body": "\x00\x01"})
+                              data={"form_token": token, "topic": "contract", "subject": "件名", "body": " 　\n "})
     assert page.status_code == 200 and "お問い合わせ内容を入力してください" in page.text and "件名" in page.text
 
 
