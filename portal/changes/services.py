@@ -36,7 +36,7 @@ DEATH_BENEFIT_KINDS = ("kokumin_sogo", "kokumin_iryo")
 DEFAULT_BENEFICIARY_ORDER = "配偶者、子、父母、孫、祖父母、兄弟姉妹"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_PIXELS = 40_000_000
-DOCUMENT_KEY_PREFIX = "private/name-change/"
+DOCUMENT_KEY_PREFIX = "private/procedures/name-change/"  # the office console serves private/procedures files
 
 
 class ChangeError(Exception):
@@ -587,17 +587,17 @@ def request_name_change(session: Session, member: Member, *, new_name: str, new_
     return procedures.start(
         session, member, "name_change", f"氏名変更（{NAME_CHANGE_REASONS[reason]}）", status="checking_documents",
         detail={"new_name": person.name, "new_name_kana": person.name_kana, "reason": reason,
-                "document_key": document_key, "content_type": content_type},
+                "file": {"key": document_key, "content_type": content_type}},
         idempotency_key=idempotency_key, staff_id=staff_id)
 
 
 def name_change_document(request: ProcedureRequest) -> tuple[bytes, str]:
     from portal.gateways.storage import storage
 
-    detail = procedures.detail_of(request)
-    if request.kind != "name_change" or not detail.get("document_key"):
+    file = procedures.detail_of(request).get("file") or {}
+    if request.kind != "name_change" or not file.get("key"):
         raise ChangeError("書類が見つかりません。")
-    return storage().open(detail["document_key"]), detail["content_type"]
+    return storage().open(file["key"]), file["content_type"]
 
 
 def complete_name_change(session: Session, request: ProcedureRequest) -> Member:

@@ -230,7 +230,7 @@ def test_name_change_document_is_private_and_stripped(app, db_session, make_memb
     assert b"Exif" in original
     with app.app_context():
         key, content_type = services.store_document(original)
-        assert key.startswith("private/name-change/") and content_type == "image/jpeg"
+        assert key.startswith("private/procedures/name-change/") and content_type == "image/jpeg"
         assert b"Exif" not in storage().open(key)
         with pytest.raises(services.ChangeError) as error:
             services.store_document(b"<html><script>alert(1)</script>")

@@ -17,7 +17,7 @@ def _token(html: str) -> str:
 
 
 def test_yearly_cancellation_shows_the_refund_then_the_office_settles_it(client, auth, make_member, make_contract,
-                                                                        db_session):
+                                                                        db_session, staff_client):
     member = make_member()
     contract = make_contract(member, "SUMAIRU", premium_yen=15_590, start=date(2020, 4, 1))
     with tokyo(2026, 12, 1):
@@ -43,11 +43,22 @@ def test_yearly_cancellation_shows_the_refund_then_the_office_settles_it(client,
     rows = list(db_session.scalars(select(ProcedureRequest).where(ProcedureRequest.kind == "cancellation")))
     assert len(rows) == 1
     assert rows[0].receipt_no in receipt.text
-    assert completion.money_of(rows[0])["refund_yen"] == 3_897
-    assert "3897" in completion.complete(db_session, rows[0].receipt_no)
+    receipt_no = rows[0].receipt_no
+    # The office sees the same money and finishes it in the work queue.
+    office = staff_client("office")
+    detail = office.get(f"/staff/work/{receipt_no}").text
+    assert re.search(r'id="office-refund">3,897円<', detail)
+    office.post(f"/staff/work/{receipt_no}/claim")
+    done = office.post(f"/staff/work/{receipt_no}/act/complete", follow_redirects=True)
+    assert "完了にしました" in done.text
+    db_session.refresh(contract)
+    assert (contract.status, contract.end_date) == ("ended", date(2026, 12, 16))
+    again = office.post(f"/staff/work/{receipt_no}/act/complete", follow_redirects=True)
+    assert [e.status for e in rows[0].events].count("completed") == 1, again.status_code
 
 
-def test_monthly_cancellation_confirm_shows_the_last_debit(client, auth, make_member, make_contract):
+def test_monthly_cancellation_confirm_shows_the_last_debit(client, auth, make_member, make_contract, db_session,
+                                                           staff_client):
     member = make_member()
     contract = make_contract(member, "KOKUMIN_SOGO", premium_yen=1_800)
     member_client = client
@@ -56,8 +67,13 @@ def test_monthly_cancellation_confirm_shows_the_last_debit(client, auth, make_me
         token = _token(member_client.get(f"/contracts/{contract.contract_no}/cancel").text)
         confirm = member_client.post(f"/contracts/{contract.contract_no}/cancel",
                                      data={"form_token": token, "action": "confirm"})
-    assert re.search(r'id="last-debit">2026年12月28日 1,800円<', confirm.text), confirm.text
-    assert "2026年12月31日" in confirm.text
+        assert re.search(r'id="last-debit">2026年12月28日 1,800円<', confirm.text), confirm.text
+        assert "2026年12月31日" in confirm.text
+        member_client.post(f"/contracts/{contract.contract_no}/cancel",
+                           data={"form_token": token, "action": "save"})
+        request = db_session.scalar(select(ProcedureRequest).where(ProcedureRequest.kind == "cancellation"))
+        detail = staff_client("office").get(f"/staff/work/{request.receipt_no}").text
+    assert re.search(r'id="office-last-debit">1,800円<', detail) and "2026-12-28" in detail
 
 
 def test_another_members_contract_is_404(member_client, make_member, make_contract):
