@@ -30,15 +30,16 @@ def _register_fonts() -> None:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=MINCHO, fontSize=9.5, leading=14, wordWrap="CJK")
+    # Body text at least 10 pt: members printing it found 8–9.5 pt too small (seed complaint 6).
+    base = ParagraphStyle("base", fontName=MINCHO, fontSize=10.5, leading=16, wordWrap="CJK")
     return {
         "title": ParagraphStyle("title", parent=base, fontName=GOTHIC, fontSize=18, leading=24, alignment=1),
         "base": base,
         "right": ParagraphStyle("right", parent=base, alignment=2),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8.5, leading=11),
-        "head": ParagraphStyle("head", parent=base, fontName=GOTHIC, fontSize=8.5, leading=11),
-        "num": ParagraphStyle("num", parent=base, fontSize=8.5, leading=11, alignment=2),
-        "note": ParagraphStyle("note", parent=base, fontSize=8, leading=12),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=10, leading=13),
+        "head": ParagraphStyle("head", parent=base, fontName=GOTHIC, fontSize=10, leading=13),
+        "num": ParagraphStyle("num", parent=base, fontSize=10, leading=13, alignment=2),
+        "note": ParagraphStyle("note", parent=base, fontSize=10, leading=15),
         "name": ParagraphStyle("name", parent=base, fontName=GOTHIC, fontSize=12, leading=18),
     }
 
@@ -87,7 +88,7 @@ def render_certificate(*, co_op_name: str, member, year: int, lines: Sequence, i
     expected_total = sum(line.expected_yen for line in lines)
     rows.append([Paragraph("合計", s["head"]), "", "", "",
                  Paragraph(_yen(certified_total), s["num"]), Paragraph(_yen(expected_total), s["num"])])
-    widths = [24 * mm, 49 * mm, 22 * mm, 39 * mm, 23 * mm, 23 * mm]
+    widths = [28 * mm, 45 * mm, 22 * mm, 39 * mm, 23 * mm, 23 * mm]  # a 12-digit contract number fits on one line at 10 pt
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#555555")),

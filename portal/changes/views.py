@@ -195,7 +195,7 @@ def proxy_claimant():
 # ----------------------------------------------------------------- 氏名変更
 
 @bp.route("/changes/name", methods=["GET", "POST"], endpoint="name")
-@refuse_while_acting("本人確認書類の提出")
+@refuse_while_acting("本人確認書類を提出")
 def name():
     member = current_member()
     form = NameChangeForm()

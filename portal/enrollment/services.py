@@ -35,8 +35,16 @@ DECLARATION_QUESTIONS = (
     "現在、入院中ですか。または入院・手術をすすめられていますか。",
     "過去2年以内に、病気やけがで入院したこと、または手術を受けたことがありますか。",
     "過去3か月以内に、医師の診察・検査・治療・投薬を受けたことがありますか（健康診断・かぜ等の軽い症状を除く）。",
-    "現在、妊娠していますか（被共済者が女性の場合）。",
+    "現在、妊娠していますか。",
 )
+# Question numbers asked only about a female insured person (the pregnancy question).
+FEMALE_ONLY_QUESTIONS = frozenset({4})
+
+
+def declaration_questions_for(insured: InsuredPerson) -> list[int]:
+    """The numbers of the declaration questions to ask about this insured person."""
+    return [n for n in range(1, len(DECLARATION_QUESTIONS) + 1)
+            if n not in FEMALE_ONLY_QUESTIONS or insured.sex == "female"]
 
 
 class EnrollmentError(Exception):

@@ -61,6 +61,9 @@ def declaration():
         return redirect(url_for("enrollment.index"))
     answers = _state().get("answers", {})
     form = DeclarationForm(data=answers)
+    asked = services.declaration_questions_for(option.insured)
+    for name in [n for n in form._fields if n.startswith("q") and int(n[1:]) not in asked]:
+        delattr(form, name)  # e.g. no pregnancy question about a man or a boy
     if form.validate_on_submit():
         given = {name: field.data for name, field in form._fields.items() if name.startswith("q")}
         if "yes" in given.values():
@@ -108,7 +111,7 @@ def payment():
 
 
 @bp.route("/enroll/confirm", methods=["GET", "POST"])
-@refuse_while_acting("加入のお申し込み")
+@refuse_while_acting("加入を申し込み")
 def confirm():
     member = current_member()
     option = _option_or_restart(member)

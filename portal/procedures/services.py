@@ -19,6 +19,10 @@ from portal.messaging.services import queue_notice
 from portal.procedures.models import KIND_LABELS, STATUS_LABELS, ProcedureEvent, ProcedureRequest
 
 
+FIRST_EVENT_NOTES = {"received": "受け付けました", "completed": "お手続きが完了しました",
+                     "checking_documents": "受け付けました。書類を確認しています"}
+
+
 class ProcedureError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -57,7 +61,8 @@ def start(session: Session, member: Member, kind: str, summary: str, *,
         made_by_staff_id=staff_id,
         detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
     )
-    request.events.append(ProcedureEvent(status=status, note="受け付けました"))
+    # The first event says what happened: "完了：受け付けました" read as a contradiction.
+    request.events.append(ProcedureEvent(status=status, note=FIRST_EVENT_NOTES.get(status)))
     session.add(request)
     session.flush()
     if notify:
@@ -71,6 +76,7 @@ def change_status(session: Session, request: ProcedureRequest, status: str, note
                   *, notify: bool = True) -> ProcedureRequest:
     if status not in STATUS_LABELS:
         raise ProcedureError(f"unknown status {status}")
+    previous = request.status
     request.status = status
     request.updated_at = utcnow()
     request.events.append(ProcedureEvent(status=status, note=note))
@@ -78,9 +84,13 @@ def change_status(session: Session, request: ProcedureRequest, status: str, note
     if notify:
         member = session.get(Member, request.member_id)
         assert member is not None
-        text = f"{member.name}様 {request.kind_label}（受付番号 {request.receipt_no}）の状況が「{STATUS_LABELS[status]}」になりました。"
-        if note:
-            text += f" {note}"
+        head = f"{member.name}様 {request.kind_label}（受付番号 {request.receipt_no}）"
+        if status == previous and note:  # a step within the same status: say only what happened
+            text = f"{head}：{note}"
+        else:
+            text = f"{head}の状況が「{STATUS_LABELS[status]}」になりました。"
+            if note:
+                text += f" {note}"
         queue_notice(session, member, f"【状況】{request.kind_label}", text)
     return request
 

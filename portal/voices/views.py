@@ -63,7 +63,7 @@ def _contract_choices(member_id: int) -> list[tuple[str, str]]:
 @limiter.limit(VISITOR_LIMIT, methods=["POST"], exempt_when=_member_signed_in, deduct_when=_submitted)
 @limiter.limit(MEMBER_LIMIT, methods=["POST"], key_func=_member_key,
                exempt_when=lambda: not _member_signed_in(), deduct_when=_submitted)
-@refuse_while_acting("お客さまの声の送信")
+@refuse_while_acting("お客さまの声を送信")
 def new():
     if current_staff() is not None:
         return redirect(url_for("staff_voices.register"))

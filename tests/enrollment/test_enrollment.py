@@ -140,6 +140,22 @@ def test_a_yes_in_the_declaration_stops_and_keeps_no_answers(member_client, db_s
     assert db_session.scalar(select(func.count()).select_from(Application)) == 0
 
 
+def test_pregnancy_is_asked_only_about_a_female_insured_person(member_client, db_session):
+    member = _with_account(db_session, member_client.member)  # a male member
+    member_client.post("/enroll", data={"plan": _option(db_session, member, "KOKUMIN_SOGO", None).key})
+    page = member_client.get("/enroll/declaration").text
+    assert "質問3" in page and "妊娠" not in page
+    answers = {k: v for k, v in NO_ANSWERS.items() if k != "q4"}
+    assert member_client.post("/enroll/declaration", data=answers).headers["Location"].endswith("/enroll/matters")
+    girl = InsuredPerson(member_id=member.id, relation="child", name="試験 はな", name_kana="シケン ハナ",
+                         birth_date=date(2012, 6, 1), sex="female")
+    db_session.add(girl)
+    db_session.flush()
+    key = next(o.key for o in services.plan_options(db_session, member) if o.insured.id == girl.id)
+    member_client.post("/enroll", data={"plan": key})
+    assert "妊娠" in member_client.get("/enroll/declaration").text
+
+
 def test_unanswered_declaration_and_missing_consent_are_explained(member_client, db_session):
     member = _with_account(db_session, member_client.member)
     key = _option(db_session, member, "KOKUMIN_SOGO", None).key
@@ -162,7 +178,7 @@ def test_back_keeps_answers(member_client, db_session):
     assert f'value="{key}" checked' in page.text
     page = member_client.get("/enroll/declaration")
     import re
-    assert len(re.findall(r'<input checked[^>]*value="no"', page.text)) == 4
+    assert len(re.findall(r'<input checked[^>]*value="no"', page.text)) == 3  # no pregnancy question for a man
 
 
 @time_machine.travel(datetime(2026, 11, 27, 10, tzinfo=TOKYO), tick=False)

@@ -1,0 +1,46 @@
+"""Rough edges members tripped on, each pinned by a test that failed before its fix."""
+from __future__ import annotations
+
+import pytest
+from flask import g, get_flashed_messages
+
+from portal.messaging.models import OutboxMessage
+from portal.procedures import services as procedures
+
+
+def test_a_procedure_done_at_once_does_not_say_received_under_done(db_session, make_member):
+    member = make_member()
+    done = procedures.start(db_session, member, "certificate_pdf", "PDF", status="completed")
+    assert [(e.status_label, e.note) for e in done.events] == [("完了", "お手続きが完了しました")]
+    received = procedures.start(db_session, member, "address_change", "住所")
+    assert received.events[0].note == "受け付けました"
+
+
+def test_a_step_within_the_same_status_is_not_announced_as_a_status_change(db_session, make_member):
+    member = make_member()
+    request = procedures.start(db_session, member, "subscription", "定期コース", status="active")
+    procedures.change_status(db_session, request, "active", "解約を受け付けました。3月31日で終了します。")
+    body = db_session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first().body
+    assert "になりました" not in body and "：解約を受け付けました。" in body
+    procedures.change_status(db_session, request, "cancelled", "終了しました。")
+    body = db_session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first().body
+    assert "状況が「取消」になりました。" in body
+
+
+@pytest.mark.parametrize("endpoint, message", [
+    ("voices.new", "代理操作中はお客さまの声を送信できません。"),
+    ("enrollment.confirm", "代理操作中は加入を申し込みできません。"),
+    ("changes.name", "代理操作中は本人確認書類を提出できません。"),
+])
+def test_refusals_while_acting_read_as_japanese(app, endpoint, message):
+    with app.test_request_context("/", method="POST"):
+        g.acting_member_id, g.acting_staff_id = 1, 1
+        app.view_functions[endpoint]()
+        assert message in get_flashed_messages()[0]
+
+
+def test_certificate_body_text_is_at_least_10_pt():
+    from portal.certificates.pdf import _styles
+
+    sizes = {name: style.fontSize for name, style in _styles().items()}
+    assert min(sizes.values()) >= 10, sizes
