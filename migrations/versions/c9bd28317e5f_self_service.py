@@ -1,7 +1,7 @@
 """self-service: contract changes, cover-end notices, help
 
 Revision ID: c9bd28317e5f
-Revises: 81600a694e25
+Revises: c7e5a9d31f42
 Create Date: 2026-11-30 18:47:40
 """
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from portal.db import sql_in
 
 
 revision = 'c9bd28317e5f'
-down_revision = '81600a694e25'
+down_revision = 'c7e5a9d31f42'
 branch_labels = None
 depends_on = None
 
