@@ -19,6 +19,13 @@
   counting tells nothing about whether the data matched.
 - When the gateway fails nothing is stored and the member sees its message.
 
+- A decoy takes as long as a real send: it waits for a duration drawn from the
+  real sends this worker timed lately (per channel), so a matching and a
+  non-matching signup or reset answer in the same time even with a provider
+  that takes 50 ms or more (SECURITY.md: no enumeration by timing). The code is
+  still sent inside the request, so a provider failure is shown at once and
+  nothing is stored.
+
 Other features call `send_code` and `verify_code` (the profile's phone change).
 """
 from __future__ import annotations
@@ -28,6 +35,10 @@ import hashlib
 import hmac
 import logging
 import math
+import random
+import threading
+import time
+from collections import deque
 from datetime import datetime, timedelta
 
 import pyotp
@@ -195,6 +206,37 @@ def _raise_if_locked(session: Session, member_id: int | None, key: str, now: dat
                         "時間をおいてもう一度お試しください。", kind="locked", retry_at=until)
 
 
+# --- pacing decoys like real sends ------------------------------------------------
+class SendPace:
+    """How long the provider took for the last real sends of this worker, per channel."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._samples: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+        self._random = random.SystemRandom()
+
+    def record(self, channel: str, seconds: float) -> None:
+        with self._lock:
+            self._samples.setdefault(channel, deque(maxlen=self._size)).append(seconds)
+
+    def draw(self, channel: str, default: float) -> float:
+        with self._lock:
+            samples = list(self._samples.get(channel, ()))
+        return self._random.choice(samples) if samples else default
+
+    def clear(self) -> None:
+        with self._lock:
+            self._samples.clear()
+
+
+send_pace = SendPace()
+
+
+def _wait_like_a_send(gateway, channel: str) -> None:
+    time.sleep(send_pace.draw(channel, float(getattr(gateway, "typical_send_seconds", 0.0))))
+
+
 # --- sending ---------------------------------------------------------------------
 def _check_channel(parsed: Phone, channel: str) -> None:
     if channel not in CODE_CHANNELS:
@@ -227,8 +269,11 @@ def _issue(session: Session, *, purpose: str, phone: str, channel: str, member_i
     check_send_allowed(session, key, ip, now)
     secret = _new_secret()
     code = code_for(secret)  # computed for decoys too: both answers do the same work
-    if not decoy:
-        gateway = sms_gateway()
+    gateway = sms_gateway()
+    if decoy:
+        _wait_like_a_send(gateway, channel)
+    else:
+        started = time.perf_counter()
         try:
             if channel == "sms":
                 gateway.send_sms(parsed.e164, sms_text(code, purpose))
@@ -239,6 +284,7 @@ def _issue(session: Session, *, purpose: str, phone: str, channel: str, member_i
             log.warning("code %s by %s to a number ending %s failed: %s", purpose, channel,
                         parsed.national[-4:], type(error).__name__)
             raise CodeError(error.message, kind="gateway") from error
+        send_pace.record(channel, time.perf_counter() - started)
         metrics.code_sent(channel)
     # A resend replaces every code still open for this number and purpose.
     session.execute(
