@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 VERIFIED_FOR = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+# The co-op's and the site's own words: the first guesses against this site (NIST SP 800-63B
+# 5.1.1.2, "context-specific words, such as the name of the service"). Compared NFKC-folded
+# and lower-cased, so 全角 and upper case are caught too.
+SITE_WORDS = ("mirai", "みらい", "ミライ", "未来", "kyosai", "kyousai", "共済", "seikyo", "seikyou", "生協",
+              "mypage", "マイページ", "kokumin", "こくみん", "コクミン")
 
 
 class AuthError(Exception):
@@ -202,8 +207,11 @@ def password_problem(password: str, member: Member, login_id: str | None = None)
         return "パスワードは128文字以内で入力してください。"
     folded = unicodedata.normalize("NFKC", password).lower()
     digits = re.sub(r"[^0-9]", "", folded)
+    compact = re.sub(r"[\s\-_.・]", "", folded)  # "my-page", "みらい 共済"
     if folded in common_passwords() or len(set(folded)) <= 2:
         return "よく使われている、または推測されやすいパスワードは使えません。別のパスワードにしてください。"
+    if any(word in folded or word in compact for word in SITE_WORDS):
+        return "共済生協の名前やサイト名（みらい・共済・マイページなど）を含むパスワードは使えません。"
     for item in _own_data(member, login_id):
         if item in folded or (item.isdigit() and len(item) >= 6 and item in digits):
             return "組合員番号・生年月日・電話番号・ログインIDを含むパスワードは使えません。"

@@ -29,6 +29,7 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from portal.clock import utcnow
 from portal.gateways import GatewayError
 
 log = logging.getLogger(__name__)
@@ -421,6 +422,11 @@ class StripePayments:
         """The event as a dict once the Stripe-Signature header checks out; else WebhookSignatureError."""
         if not self.webhook_secret:
             raise WebhookSignatureError(detail="no webhook secret configured")
+        # Stripe's library refuses a timestamp older than the tolerance but takes any future one;
+        # a signature made for later would stay replayable until then.
+        signed_at = _signature_timestamp(signature)
+        if signed_at is not None and signed_at > utcnow().timestamp() + tolerance:
+            raise WebhookSignatureError(detail="signature timestamp too far in the future")
         try:
             event = stripe.Webhook.construct_event(payload, signature, self.webhook_secret, tolerance=tolerance)
         except stripe.SignatureVerificationError as exc:
@@ -428,6 +434,14 @@ class StripePayments:
         except ValueError as exc:
             raise WebhookSignatureError(detail=f"bad payload: {exc}") from exc
         return event.to_dict()
+
+
+def _signature_timestamp(header: str | None) -> int | None:
+    for part in (header or "").split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit() and len(value) <= 12:
+            return int(value)
+    return None
 
 
 def build(config: dict[str, Any]) -> StripePayments | DisabledPayments:

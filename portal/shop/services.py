@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from portal import audit
 from portal.clock import now_tokyo, to_tokyo, today, utcnow
 from portal.gateways import GatewayError
-from portal.gateways.payments import CardDeclined, InvoiceInfo, PaymentIntentInfo, SubscriptionInfo, payments
+from portal.gateways.payments import (CardDeclined, InvoiceInfo, NotFoundAtProvider, PaymentIntentInfo,
+                                     SubscriptionInfo, payments)
 from portal.jp.money import tax_amount, tax_included, yen
 from portal.members.models import InsuredPerson, Member
 from portal.messaging.services import queue_notice
@@ -622,15 +623,23 @@ def handle_event(session: Session, event: dict[str, Any]) -> str:
         log.info("stripe event %s already handled", event_id)
         return "duplicate"
     obj = ((event.get("data") or {}).get("object") or {})
-    if event_type.startswith("payment_intent."):
-        outcome = _on_payment_intent(session, obj)
-    elif event_type in ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"):
-        outcome = _on_invoice(session, obj, failed=event_type == "invoice.payment_failed")
-    elif event_type in ("customer.subscription.updated", "customer.subscription.deleted",
-                        "customer.subscription.created"):
-        outcome = _on_subscription(session, obj)
-    else:
-        outcome = "ignored"
+    if not isinstance(obj, dict):
+        obj = {}
+    try:
+        if event_type.startswith("payment_intent."):
+            outcome = _on_payment_intent(session, obj)
+        elif event_type in ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"):
+            outcome = _on_invoice(session, obj, failed=event_type == "invoice.payment_failed")
+        elif event_type in ("customer.subscription.updated", "customer.subscription.deleted",
+                            "customer.subscription.created"):
+            outcome = _on_subscription(session, obj)
+        else:
+            outcome = "ignored"
+    except NotFoundAtProvider:
+        # Stripe itself does not know the object (every handler reads before it writes):
+        # acknowledged and recorded, since a retry would never find it either.
+        log.warning("stripe event %s names an object Stripe does not know", event_id)
+        outcome = "not_found_at_stripe"
     row.outcome = outcome
     session.flush()
     return outcome
@@ -660,6 +669,15 @@ def _on_payment_intent(session: Session, obj: dict[str, Any]) -> str:
 
 def _on_invoice(session: Session, obj: dict[str, Any], *, failed: bool) -> str:
     gateway = payments()
+    # The signed event names the subscription: an invoice of no course of ours is acknowledged
+    # without asking Stripe, which may not know it either (a 404 there would make Stripe retry
+    # for days).
+    named = obj.get("subscription") if isinstance(obj.get("subscription"), str) else None
+    known = session.scalar(select(ShopSubscription.id).where(
+        ShopSubscription.stripe_subscription_id == named)) if named else None
+    if not obj.get("id") or (named and known is None):
+        log.warning("stripe invoice %s for an unknown subscription (%s)", obj.get("id"), named)
+        return "unknown_subscription"
     invoice = gateway.retrieve_invoice(obj["id"])
     subscription = session.scalar(select(ShopSubscription).where(
         ShopSubscription.stripe_subscription_id == invoice.subscription)) if invoice.subscription else None

@@ -229,6 +229,7 @@ def subscription_start(subscription_id: int):
 
 
 @bp.post("/shop/subscriptions/<int:subscription_id>/skip", endpoint="subscription_skip")
+@refuse_while_acting("定期コースの変更")
 def subscription_skip(subscription_id: int):
     course = _subscription_or_404(subscription_id)
     if ActionForm().validate_on_submit():
@@ -244,6 +245,7 @@ def subscription_skip(subscription_id: int):
 
 
 @bp.post("/shop/subscriptions/<int:subscription_id>/cancel", endpoint="subscription_cancel")
+@refuse_while_acting("定期コースの変更")
 def subscription_cancel(subscription_id: int):
     course = _subscription_or_404(subscription_id)
     if ActionForm().validate_on_submit():
