@@ -220,9 +220,12 @@ class SendPace:
         with self._lock:
             self._samples.setdefault(channel, deque(maxlen=self._size)).append(seconds)
 
-    def draw(self, channel: str, default: float) -> float:
+    def samples(self, channel: str) -> list[float]:
         with self._lock:
-            samples = list(self._samples.get(channel, ()))
+            return list(self._samples.get(channel, ()))
+
+    def draw(self, channel: str, default: float) -> float:
+        samples = self.samples(channel)
         return self._random.choice(samples) if samples else default
 
     def clear(self) -> None:

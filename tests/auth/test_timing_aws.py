@@ -4,7 +4,6 @@ milliseconds there, as it does for real). The figures are printed; the check is 
 generous one on medians, because the machine is shared."""
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
@@ -41,23 +40,31 @@ def _timed_post(app, data: dict, n: int) -> float:
     return elapsed
 
 
-def test_matching_and_non_matching_signups_take_the_same_time(aws_app, newcomer, moto_url, capsys):
-    members = [newcomer() for _ in range(ROUNDS + 3)]
-    for n, member in enumerate(members[:3]):  # warm up boto3 and the connection
-        _timed_post(aws_app, identity(member), n)
+def _round(app, members, first_n: int) -> tuple[float, float]:
     real, decoy = [], []
-    for n, member in enumerate(members[3:]):
-        wrong = {**identity(member), "identifier": f"19999{n:05d}"}  # nobody has this number
+    for n, member in enumerate(members):
+        wrong = {**identity(member), "identifier": f"19{first_n + n:08d}"}  # nobody has this number
         # Alternate the order so that drift on the machine hits both alike.
         pair = [("real", identity(member)), ("decoy", wrong)]
         for label, data in (pair if n % 2 else reversed(pair)):
-            (real if label == "real" else decoy).append(_timed_post(aws_app, data, 2 * n + 10 + len(real)))
-    real_ms, decoy_ms = statistics.median(real) * 1000, statistics.median(decoy) * 1000
-    sends = send_pace.draw("sms", 0.0) * 1000
-    with capsys.disabled():
-        print(f"\n  signup step 1 with the aws backend on moto, {ROUNDS} each: median matching {real_ms:.1f} ms, "
-              f"non-matching {decoy_ms:.1f} ms, difference {real_ms - decoy_ms:+.1f} ms "
-              f"(one SNS publish ≈ {sends:.0f} ms)")
-    # Without the pacing a decoy is one provider call faster (≈ 30–60 ms on moto here).
-    limit = float(os.environ.get("TIMING_LIMIT_MS", "20"))
-    assert abs(real_ms - decoy_ms) < limit, (real_ms, decoy_ms)
+            (real if label == "real" else decoy).append(_timed_post(app, data, first_n + 2 * n + len(real)))
+    return statistics.median(real) * 1000, statistics.median(decoy) * 1000
+
+
+def test_matching_and_non_matching_signups_take_the_same_time(aws_app, newcomer, moto_url, capsys):
+    for n, member in enumerate([newcomer() for _ in range(3)]):  # warm up boto3 and the connection
+        _timed_post(aws_app, identity(member), n)
+    # The machine is shared: a round may be disturbed by other work, so up to three rounds.
+    # Without the pacing every round shows a decoy one provider call faster.
+    results = []
+    for attempt in range(3):
+        real_ms, decoy_ms = _round(aws_app, [newcomer() for _ in range(ROUNDS)], 1000 * (attempt + 1))
+        send_ms = statistics.median(send_pace.samples("sms")) * 1000
+        results.append((real_ms, decoy_ms, send_ms))
+        with capsys.disabled():
+            print(f"\n  signup step 1 with the aws backend on moto, {ROUNDS} each: median matching "
+                  f"{real_ms:.1f} ms, non-matching {decoy_ms:.1f} ms, difference {real_ms - decoy_ms:+.1f} ms "
+                  f"(one SNS publish: median {send_ms:.0f} ms)")
+        if abs(real_ms - decoy_ms) < max(15.0, 0.4 * send_ms):
+            return
+    raise AssertionError(f"decoys and real sends differ in time: {results}")
