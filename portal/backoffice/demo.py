@@ -62,11 +62,78 @@ def seed_office_work(session: Session) -> int:
                          "paper", days_ago=4, detail={"note": "父の死亡共済金の請求書類を送ってほしい", "taken_by": "phone"}))
     added += bool(_start(session, taro, "inquiry", "掛金の引き落とし日について（お電話で承りました）", "inquiry",
                          detail={"note": "今月の引き落とし日を知りたい", "taken_by": "phone"}))
-    year = today().year if today().month >= 10 else today().year - 1
-    added += bool(_start(session, taro, "certificate_mail",
-                         f"{year}年分 共済掛金証明書をご登録の住所へ郵送します。", "certificate_mail", days_ago=2,
-                         detail={"year": year, "address": f"〒151-0053 {taro.address}"}))
+    added += _seed_feature_work(session, taro)
+    # The mailing request is the second demo member's: the household's own stays free
+    # for trying the one-request-a-year rule on /certificates.
+    jiro = session.scalar(select(Member).where(Member.member_no == "1000000002"))
+    if jiro is not None:
+        year = today().year if today().month >= 10 else today().year - 1
+        added += bool(_start(session, jiro, "certificate_mail",
+                             f"{year}年分 共済掛金証明書をご登録の住所へ郵送します。", "certificate_mail", days_ago=2,
+                             detail={"year": year, "contracts": ["200000000201"],
+                                     "address": f"〒{jiro.postal_code[:3]}-{jiro.postal_code[3:]} {jiro.address}"}))
     session.flush()
     return added
 
 
+
+
+def _seed_feature_work(session: Session, taro: Member) -> int:
+    """A certificate to ship, a property to re-rate, an application to decide, a kit to send."""
+    import json
+
+    from portal.contracts.models import Contract
+    from portal.contracts.rerating import start_rerating
+    from portal.contracts.shipping import start_certificate
+    from portal.enrollment.models import Application
+    from portal.enrollment.services import MONTHLY_PREMIUM_YEN, UNITS, expected_start_date
+    from portal.jp.money import tax_amount, tax_included
+    from portal.members.models import InsuredPerson
+    from portal.shop.catalogue import get as get_offer
+    from portal.shop.models import ShopOrder
+
+    added = 0
+    contracts = {c.contract_no: c for c in session.scalars(select(Contract).where(Contract.member_id == taro.id))}
+    mycar, sumairu = contracts.get("100000000106"), contracts.get("100000000105")
+    if mycar is not None and procedures.find_by_key(session, KEY + "certificate") is None:
+        request = start_certificate(session, mycar, reason="ご契約の更新")
+        request.idempotency_key = KEY + "certificate"
+        added += 1
+    if sumairu is not None and procedures.find_by_key(session, KEY + "rerating") is None:
+        request = start_rerating(session, sumairu, today() - timedelta(days=3))
+        request.idempotency_key = KEY + "rerating"
+        added += 1
+    hanako = session.scalar(select(InsuredPerson).where(InsuredPerson.member_id == taro.id,
+                                                        InsuredPerson.relation == "spouse"))
+    if hanako is not None and procedures.find_by_key(session, KEY + "enrollment") is None:
+        request = _start(session, taro, "enrollment",
+                         f"こくみん共済 総合保障タイプ（被共済者 {hanako.name}さま、月掛金 "
+                         f"{MONTHLY_PREMIUM_YEN['KOKUMIN_SOGO']:,}円）", "enrollment", days_ago=1,
+                         effective_date=expected_start_date(today()),
+                         detail={"product_code": "KOKUMIN_SOGO", "insured_person_id": hanako.id})
+        account = session.scalar(select(DebitAccount).where(DebitAccount.member_id == taro.id,
+                                                            DebitAccount.is_current.is_(True)))
+        session.add(Application(member_id=taro.id, procedure_request_id=request.id, insured_person_id=hanako.id,
+                                product_code="KOKUMIN_SOGO", units=UNITS["KOKUMIN_SOGO"],
+                                monthly_premium_yen=MONTHLY_PREMIUM_YEN["KOKUMIN_SOGO"],
+                                debit_account_id=account.id if account else None,
+                                payment_method="debit" if account else "transfer",
+                                declaration=json.dumps({"q1": "no", "q2": "no", "q3": "no", "q4": "no"})))
+        added += 1
+    offer = get_offer("KC-SINGLE")
+    if offer is not None and procedures.find_by_key(session, KEY + "kit") is None:
+        request = _start(session, taro, "shop_order", f"{offer.name}（{taro.name}様）", "kit", days_ago=5,
+                         status="paid", detail={"sku": offer.sku})
+        self_ = session.scalar(select(InsuredPerson).where(InsuredPerson.member_id == taro.id,
+                                                           InsuredPerson.relation == "self"))
+        order = ShopOrder(order_no="S-DEMO-0001", member_id=taro.id, procedure_id=request.id,
+                          idempotency_key=KEY + "kit-order", sku=offer.sku, product_name=offer.name,
+                          insured_person_id=self_.id if self_ else None, recipient_name=taro.name, quantity=1,
+                          unit_price_yen=offer.member_price_yen, tax_yen=tax_amount(offer.member_price_yen),
+                          total_yen=tax_included(offer.member_price_yen), status="paid",
+                          paid_at=utcnow() - timedelta(days=5), card_last4="4242")
+        session.add(order)
+        request.detail = json.dumps({"order_no": order.order_no, "sku": offer.sku}, ensure_ascii=False)
+        added += 1
+    session.flush()
+    return added

@@ -52,3 +52,9 @@ class PhoneIntakeForm(FlaskForm):
                          render_kw={"rows": 5},
                          description="組合員の「手続き状況」に表示されます（1,000文字以内）。")
     file = FileField("書類（任意）", description="JPEG・PNG・PDF、10MBまで。組合員には表示されません。")
+
+
+class TrackingForm(FlaskForm):
+    tracking_no = StringField("お問い合わせ番号（追跡番号）",
+                              validators=[DataRequired("お問い合わせ番号を入力してください。"), Length(max=40)],
+                              render_kw={"inputmode": "numeric", "autocomplete": "off"})

@@ -38,7 +38,8 @@ How an action runs (portal.backoffice.services.act):
 - the queue writes the audit line `backoffice.<kind>.<action>`, releases the
   procedure once it is no longer open, and commits once.
 - `form` is a Flask-WTF form class with the inputs the action needs (a reason, a
-  tracking number); `ctx.data` holds its cleaned data.
+  tracking number); `ctx.data` holds its cleaned data; `initial(session, request)`
+  may give the values it shows first (the structure on file, today's date).
 
 Kinds on the claims desk (`desk="claims"`) appear in the queue only as counts.
 Kinds nobody registered are still listed (with the default service level) so
@@ -80,6 +81,7 @@ class Action:
     form: type | None = None                # Flask-WTF form class with the action's inputs
     style: str = "primary"                  # primary | danger | plain
     hint: str = ""                          # one line shown next to the button
+    initial: Callable[[Session, ProcedureRequest], dict[str, Any]] | None = None  # the form's first values
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import secrets
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from portal import audit
-from portal.backoffice import kinds, services
+from portal.backoffice import kinds, services, vendor_files
 from portal.backoffice.forms import ConfirmForm, CsvUploadForm, PhoneIntakeForm, WorkFilterForm
 from portal.clock import today
 from portal.extensions import db
@@ -30,11 +30,12 @@ def get_work_or_404(receipt_no: str) -> ProcedureRequest:
     return found
 
 
-def _action_form(action: kinds.Action, formdata=None):
+def _action_form(action: kinds.Action, row: ProcedureRequest, *, submitted: bool = False):
     form_class = action.form or ConfirmForm
-    if formdata is None:
-        return form_class(prefix=action.name, formdata=None)
-    return form_class(prefix=action.name)
+    if submitted:
+        return form_class(prefix=action.name)
+    data = action.initial(db.session, row) if action.initial else None
+    return form_class(prefix=action.name, formdata=None, data=data)
 
 
 @staff_bp.get("/staff/work")
@@ -56,12 +57,15 @@ def _render_detail(row: ProcedureRequest, forms: dict | None = None, status: int
     context = spec.context(db.session, row) if spec.context else {}
     actions = spec.actions_for(row.status)
     forms = forms or {}
-    action_forms = [(a, forms.get(a.name) or _action_form(a, formdata=None)) for a in actions]
-    return render_template("backoffice/detail.html", r=row, spec=spec, member=member, holder=holder,
+    action_forms = [(a, forms.get(a.name) or _action_form(a, row)) for a in actions]
+    page = render_template("backoffice/detail.html", r=row, spec=spec, member=member, holder=holder,
                            is_mine=holder is not None and holder.id == staff.id, actions=action_forms,
                            kind_template=spec.template, ctx=context, confirm=ConfirmForm(),
                            due=services.due_on(row), received=services.received_on(row),
-                           file=services.intake_file(row), detail=detail_of(row), today_=today()), status
+                           file=services.intake_file(row), detail=detail_of(row), today_=today())
+    # A kind's partial may record its viewing (health declarations): keep that audit line.
+    db.commit()
+    return page, status
 
 
 @staff_bp.get("/staff/work/<receipt_no>")
@@ -69,7 +73,6 @@ def _render_detail(row: ProcedureRequest, forms: dict | None = None, status: int
 def detail(receipt_no: str):
     row = get_work_or_404(receipt_no)
     audit.record("backoffice.view", target_type="procedure", target_id=row.receipt_no, member_id=row.member_id)
-    db.commit()
     return _render_detail(row)
 
 
@@ -114,7 +117,7 @@ def act(receipt_no: str, action_name: str):
     action = kinds.get(row.kind).action(action_name)
     if action is None:
         abort(404)
-    form = _action_form(action, formdata=True)
+    form = _action_form(action, row, submitted=True)
     if not form.validate_on_submit():
         return _render_detail(row, {action.name: form}, 422)
     data = {k: v for k, v in form.data.items() if k != "csrf_token"}
@@ -149,6 +152,43 @@ def intake_file(receipt_no: str):
     db.commit()
     response = Response(data, mimetype=file["content_type"])
     response.headers["Content-Disposition"] = "attachment; filename=document." + file["key"].rsplit(".", 1)[-1]
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_bp.route("/staff/work/certificates/import", methods=["GET", "POST"])
+@staff_required("office")
+def certificate_import():
+    form = CsvUploadForm()
+    report = None
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(vendor_files.MAX_CSV_BYTES + 1) if upload and getattr(upload, "filename", "") else b""
+        try:
+            report = vendor_files.import_certificate_shipments(db.session, data, current_staff())
+        except services.WorkError as error:
+            db.session.rollback()
+            form.file.errors = list(form.file.errors) + [error.message]
+            status = 422
+        else:
+            if report.ok:
+                db.commit()
+            else:
+                db.session.rollback()
+                status = 422
+    waiting = vendor_files.certificates_waiting(db.session)
+    return render_template("backoffice/certificate_import.html", form=form, report=report,
+                           waiting=waiting), status
+
+
+@staff_bp.get("/staff/work/kits.csv")
+@staff_required("office")
+def kits_csv():
+    text, _count = vendor_files.kit_orders_csv(db.session)
+    db.commit()
+    response = Response(text.encode("utf-8"), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f"attachment; filename=kit-orders-{today():%Y%m%d}.csv"
     response.headers["Cache-Control"] = "no-store"
     return response
 

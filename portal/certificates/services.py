@@ -350,3 +350,13 @@ def dashboard_notices(session: Session, member: Member, today: date) -> list[dic
         "url": "/certificates",
         "level": "info",
     }]
+
+
+def mark_mailed(session: Session, request: ProcedureRequest) -> ProcedureRequest:
+    """The office posted the certificate: the member sees 発送済 with the date."""
+    if request.kind != "certificate_mail" or request.status not in ("received", "reviewing"):
+        raise CertificateError(f"この申込はすでに「{request.status_label}」です。")
+    year = procedures.detail_of(request).get("year")
+    return procedures.change_status(
+        session, request, "shipped",
+        f"{year}年分の共済掛金証明書を郵送しました。2営業日ほどでお届けします。年末調整・確定申告にお使いください。")

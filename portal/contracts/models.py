@@ -152,6 +152,15 @@ class Contract(Base):
     def payment_method_label(self) -> str:
         return PAYMENT_METHOD_LABELS[self.payment_method]
 
+    @property
+    def certificate_arrival_on(self) -> date | None:
+        """Expected arrival of a shipped certificate: 2 business days after shipping."""
+        from portal.jp.dates import add_business_days
+
+        if self.certificate_status != "shipped" or self.certificate_shipped_on is None:
+            return None
+        return add_business_days(self.certificate_shipped_on, 2)
+
     def is_in_force_on(self, day: date) -> bool:
         if self.status in ("lapsed", "ended"):
             return self.end_date is not None and self.start_date <= day < self.end_date

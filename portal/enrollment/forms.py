@@ -10,7 +10,8 @@ class PlanForm(FlaskForm):
 
 
 class DeclarationForm(FlaskForm):
-    """告知: each question must be answered; the answers are never stored."""
+    """告知: each question must be answered; the answers are stored with the application
+    (a 'yes' stops the online route and keeps nothing but that fact)."""
 
 
 for index, question in enumerate(DECLARATION_QUESTIONS, start=1):
@@ -25,16 +26,12 @@ class MattersForm(FlaskForm):
 
 
 class PaymentForm(FlaskForm):
-    use_account = BooleanField("登録済みの振替口座で掛金を支払う",
-                               validators=[DataRequired("掛金の支払方法を確認し、チェックを入れてください。")])
+    method = RadioField("掛金のお支払い方法", choices=[],
+                        validators=[InputRequired("掛金のお支払い方法を選んでください。")])
 
 
 class ConfirmForm(FlaskForm):
     idempotency_key = HiddenField()
-
-
-class DecisionForm(FlaskForm):
-    reason = TextAreaField("不成立の理由（会員に通知されます）", validators=[Length(max=300)])
 
 
 class ReceiptForm(FlaskForm):

@@ -6,6 +6,7 @@ estimate shown and checked.
 """
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from portal.clock import today, utcnow
 from portal.contracts.catalogue import MONTHLY_PREMIUM_YEN, PRODUCTS, coverage_rows
 from portal.contracts.models import Contract, Coverage, PremiumChange, Product
-from portal.enrollment.models import PENDING_STATUSES, Application, OnlineRouteDeclined
+from portal.contracts.shipping import start_certificate
+from portal.enrollment.models import PAYMENT_METHODS, PENDING_STATUSES, Application, OnlineRouteDeclined
 from portal.jp.dates import age_on
 from portal.members.models import DebitAccount, InsuredPerson, Member
 from portal.procedures import services as procedures
@@ -98,7 +100,8 @@ def plan_options(session: Session, member: Member, on: date | None = None) -> li
     options = []
     for code in ONLINE_PRODUCTS:
         spec = _spec(code)
-        people = [p for p in insured if p.relation == ("child" if code == "KOKUMIN_KODOMO" else "self")]
+        relations = ("child",) if code == "KOKUMIN_KODOMO" else ("self", "spouse")
+        people = [p for p in insured if p.relation in relations]
         for person in people:
             age = age_on(person.birth_date, start)
             reason = None
@@ -136,8 +139,38 @@ def current_debit_account(session: Session, member: Member) -> DebitAccount | No
                           .order_by(DebitAccount.id.desc()))
 
 
+def pending_debit_account(session: Session, member: Member) -> DebitAccount | None:
+    """The account of a bank-account change still in progress: the new plan can use it
+    (accepting the change moves every debit contract to it anyway)."""
+    request = session.scalar(select(ProcedureRequest).where(
+        ProcedureRequest.member_id == member.id, ProcedureRequest.kind == "bank_account_change",
+        ProcedureRequest.status.in_(("received", "reviewing"))).order_by(ProcedureRequest.id.desc()).limit(1))
+    if request is None:
+        return None
+    account = session.get(DebitAccount, procedures.detail_of(request).get("debit_account_id"))
+    return account if account is not None and account.member_id == member.id else None
+
+
+def debit_account_for(session: Session, member: Member) -> DebitAccount | None:
+    return current_debit_account(session, member) or pending_debit_account(session, member)
+
+
+def payment_choices(session: Session, member: Member) -> list[tuple[str, str]]:
+    """口座振替 when an account is on file or being registered; 払込票 always."""
+    choices = []
+    account = current_debit_account(session, member)
+    pending = None if account else pending_debit_account(session, member)
+    if account is not None:
+        choices.append(("debit", f"口座振替（{account.masked}）"))
+    elif pending is not None:
+        choices.append(("debit", f"口座振替（お手続き中の新しい口座 {pending.masked}）"))
+    choices.append(("transfer", "払込票（コンビニ・郵便局でお支払い。毎月ご自宅へお送りします）"))
+    return choices
+
+
 def submit(session: Session, member: Member, key: str, *, idempotency_key: str,
-           on: date | None = None) -> ProcedureRequest:
+           on: date | None = None, payment_method: str = "debit",
+           answers: dict[str, str] | None = None) -> ProcedureRequest:
     """Store the application as a procedure with its acknowledgement notice.
 
     The same form token returns the first application (double submit); the same
@@ -147,9 +180,14 @@ def submit(session: Session, member: Member, key: str, *, idempotency_key: str,
     if existing is not None and existing.member_id == member.id:
         return existing
     option = find_option(session, member, key, on)
-    account = current_debit_account(session, member)
-    if account is None:
-        raise EnrollmentError("掛金の振替口座が登録されていません。先に振替口座を登録してください。", field="payment")
+    if payment_method not in PAYMENT_METHODS:
+        raise EnrollmentError("掛金のお支払い方法を選んでください。", field="payment")
+    account = debit_account_for(session, member) if payment_method == "debit" else None
+    if payment_method == "debit" and account is None:
+        raise EnrollmentError("掛金の振替口座が登録されていません。振替口座を登録するか、払込票をお選びください。",
+                              field="payment")
+    if answers is not None and set(answers) != {f"q{i}" for i in range(1, len(DECLARATION_QUESTIONS) + 1)}:
+        raise EnrollmentError("告知のすべての質問にお答えください。", field="declaration")
     request = procedures.start(
         session, member, "enrollment",
         f"{option.name}（被共済者 {option.insured.name}さま、月掛金 {option.monthly_premium_yen:,}円）",
@@ -160,7 +198,9 @@ def submit(session: Session, member: Member, key: str, *, idempotency_key: str,
             session.add(Application(member_id=member.id, procedure_request_id=request.id,
                                     insured_person_id=option.insured.id, product_code=option.product_code,
                                     units=option.units, monthly_premium_yen=option.monthly_premium_yen,
-                                    debit_account_id=account.id))
+                                    debit_account_id=account.id if account else None,
+                                    payment_method=payment_method,
+                                    declaration=json.dumps(answers) if answers is not None else None))
     except IntegrityError:
         raise EnrollmentError("同じプランのお申し込みを現在審査中です。", field="plan") from None
     return request
@@ -228,7 +268,9 @@ def approve(session: Session, request: ProcedureRequest, staff_id: int | None = 
         insured_person_id=application.insured_person_id, units=application.units, start_date=start,
         status="in_force" if start <= on else "pending", premium_yen=application.monthly_premium_yen,
         deductible_premium_yen=application.monthly_premium_yen, premium_period="monthly",
-        payment_method="debit", debit_account_id=application.debit_account_id, certificate_status="preparing",
+        payment_method=application.payment_method,
+        debit_account_id=application.debit_account_id if application.payment_method == "debit" else None,
+        certificate_status="preparing",
     )
     contract.coverages = [Coverage(kind=k, amount_yen=a, is_unlimited=u, age_from=lo, age_to=hi)
                           for k, a, u, lo, hi in coverage_rows(product.code, units=application.units)]
@@ -236,6 +278,8 @@ def approve(session: Session, request: ProcedureRequest, staff_id: int | None = 
                                               reason="ご加入")]
     session.add(contract)
     session.flush()
+    contract.member = member
+    start_certificate(session, contract, reason="ご加入")
     application.status = "approved"
     application.start_date = start
     application.contract_id = contract.id
@@ -261,3 +305,27 @@ def decline(session: Session, request: ProcedureRequest, reason: str, staff_id: 
     application.decided_at = utcnow()
     procedures.change_status(session, request, "declined", f"理由：{reason[:300]}")
     return application
+
+
+def declaration_answers(application: Application) -> list[tuple[str, str]]:
+    """(question, answer label) pairs; 要配慮個人情報, so callers audit the viewing."""
+    answers = json.loads(application.declaration) if application.declaration else {}
+    labels = {"no": "いいえ", "yes": "はい"}
+    return [(question, labels.get(answers.get(f"q{i}"), "（記録なし）"))
+            for i, question in enumerate(DECLARATION_QUESTIONS, start=1)]
+
+
+def application_for_office(session: Session, request: ProcedureRequest) -> dict:
+    """The application in full for the office, the health declaration included
+    (the viewing is written to the audit log)."""
+    from portal import audit
+
+    application = application_for(session, request)
+    member = session.get(Member, application.member_id)
+    account = session.get(DebitAccount, application.debit_account_id) if application.debit_account_id else None
+    audit.record("enrollment.declaration_view", target_type="procedure", target_id=request.receipt_no,
+                 member_id=application.member_id)
+    return {"application": application, "member": member, "insured": application.insured_person,
+            "product": _spec(application.product_code), "account": account,
+            "answers": declaration_answers(application),
+            "age_at_start": age_on(application.insured_person.birth_date, expected_start_date(today()))}

@@ -11,13 +11,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, session, u
 from portal import audit
 from portal.auth.current import current_member, refuse_while_acting
 from portal.enrollment import services
-from portal.enrollment.forms import ConfirmForm, DeclarationForm, DecisionForm, MattersForm, PaymentForm, PlanForm
+from portal.enrollment.forms import ConfirmForm, DeclarationForm, MattersForm, PaymentForm, PlanForm
 from portal.extensions import db
 from portal.procedures.models import ProcedureRequest
-from portal.staff.access import current_staff, staff_required
 
 bp = Blueprint("enrollment", __name__)
-staff_bp = Blueprint("staff_enrollment", __name__)
+# Staff decide applications in the office work queue (portal/enrollment/office.py).
 
 STEPS = ("プラン", "告知", "重要事項", "お支払い", "確認")
 WIZARD = "enroll"
@@ -101,13 +100,14 @@ def payment():
     option = _option_or_restart(member)
     if option is None or not _state().get("confirmed"):
         return redirect(url_for("enrollment.index"))
-    account = services.current_debit_account(db.session, member)
-    form = PaymentForm(use_account=_state().get("paid", False))
-    if account is not None and form.validate_on_submit():
-        _save(paid=True)
+    form = PaymentForm(method=_state().get("method"))
+    form.method.choices = services.payment_choices(db.session, member)
+    if form.validate_on_submit():
+        _save(paid=True, method=form.method.data)
         return redirect(url_for("enrollment.confirm"))
-    return render_template("enrollment/payment.html", form=form, option=option, account=account, step=4,
-                           steps=STEPS)
+    return render_template("enrollment/payment.html", form=form, option=option, step=4, steps=STEPS,
+                           account=services.current_debit_account(db.session, member),
+                           pending_account=services.pending_debit_account(db.session, member))
 
 
 @bp.route("/enroll/confirm", methods=["GET", "POST"])
@@ -123,7 +123,8 @@ def confirm():
     form = ConfirmForm(idempotency_key=_state()["token"])
     if form.validate_on_submit():
         try:
-            request = services.submit(db.session, member, option.key, idempotency_key=form.idempotency_key.data)
+            request = services.submit(db.session, member, option.key, idempotency_key=form.idempotency_key.data,
+                                      payment_method=state.get("method", "debit"), answers=state.get("answers"))
         except services.EnrollmentError as error:
             flash(error.message, "error")
             return redirect(url_for("enrollment.index"))
@@ -132,9 +133,10 @@ def confirm():
         session.pop(WIZARD, None)
         db.commit()
         return redirect(url_for("enrollment.done", receipt_no=request.receipt_no))
-    account = services.current_debit_account(db.session, member)
+    method = state.get("method", "debit")
+    account = services.debit_account_for(db.session, member) if method == "debit" else None
     return render_template("enrollment/confirm.html", form=form, option=option, account=account, step=5,
-                           steps=STEPS)
+                           steps=STEPS, method=method)
 
 
 @bp.get("/enroll/done/<receipt_no>")
@@ -145,40 +147,3 @@ def done(receipt_no: str):
     if request is None:
         abort(404)
     return render_template("enrollment/done.html", procedure=request)
-
-
-# --- staff: approve or decline (admin) ---------------------------------------------
-@staff_bp.get("/staff/enrollments")
-@staff_required("admin")
-def staff_index():
-    return render_template("enrollment/staff_index.html", rows=services.pending_applications(db.session),
-                           form=DecisionForm())
-
-
-@staff_bp.post("/staff/enrollments/<receipt_no>/<any(review, approve, decline):decision>")
-@staff_required("admin")
-def staff_decide(receipt_no: str, decision: str):
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    staff = current_staff()
-    try:
-        request = services.find_request(db.session, receipt_no)
-        if decision == "review":
-            services.start_review(db.session, request, staff.id)
-            message = "審査中にしました。"
-        elif decision == "approve":
-            contract = services.approve(db.session, request, staff.id)
-            message = f"成立しました（証書番号 {contract.contract_no}）。"
-        else:
-            services.decline(db.session, request, form.reason.data or "", staff.id)
-            message = "不成立としました。"
-    except services.EnrollmentError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("staff_enrollment.staff_index"))
-    audit.record(f"enrollment.{decision}", target_type="procedure", target_id=receipt_no,
-                 member_id=request.member_id)
-    db.commit()
-    flash(message, "success")
-    return redirect(url_for("staff_enrollment.staff_index"))

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal import audit
 from portal.clock import today, utcnow
 from portal.contracts.models import Contract, Product
+from portal.contracts.rerating import start_rerating
 from portal.gateways import GatewayError, mail_gateway
 from portal.jp import bank as jpbank
 from portal.jp.dates import add_business_days, first_debit_date, format_date_jp
@@ -226,6 +227,9 @@ def change_address(session: Session, member: Member, address: AddressInput, *, e
         detail={"moved_contracts": moved, "property_question": bool(properties)},
         idempotency_key=idempotency_key, staff_id=staff_id, notify=False,
     )
+    for contract in properties:
+        if contract.contract_no in moved:
+            start_rerating(session, contract, effective)
     text = (f"{member.name}様 住所変更を承りました（受付番号 {request.receipt_no}）。"
             f"{format_date_jp(effective)}以降に発送する郵送物から新しいご住所でお届けします。")
     if moved:

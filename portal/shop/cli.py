@@ -21,7 +21,8 @@ def register(app: Flask) -> None:
 
     @app.cli.command("shop-mark-shipped")
     @click.argument("order_no")
-    def shop_mark_shipped(order_no: str) -> None:
+    @click.option("--tracking", default=None, help="the carrier's tracking number")
+    def shop_mark_shipped(order_no: str, tracking: str | None) -> None:
         """Mark a paid order ORDER_NO as shipped (発送済)."""
         from portal.cli import fail
         from portal.shop.services import ShopError, get_order_by_no, mark_shipped
@@ -30,7 +31,7 @@ def register(app: Flask) -> None:
         if order is None:
             fail(f"no order {order_no}")
         try:
-            mark_shipped(db.session, order)
+            mark_shipped(db.session, order, tracking)
         except ShopError as error:
             fail(error.message)
         db.commit()

@@ -297,16 +297,20 @@ def mark_paid(session: Session, order: ShopOrder) -> bool:
     return True
 
 
-def mark_shipped(session: Session, order: ShopOrder) -> ShopOrder:
-    """支払済 → 発送済 (the warehouse, through the CLI or a staff page)."""
+def mark_shipped(session: Session, order: ShopOrder, tracking_no: str | None = None) -> ShopOrder:
+    """支払済 → 発送済 (the office's work queue, or the CLI for automation)."""
     if order.status != "paid":
         raise ShopError("お支払い済みのご注文だけを発送済みにできます。")
     order.status = "shipped"
     order.shipped_at = utcnow()
+    order.tracking_no = tracking_no
     _touch(order)
     procedure = _procedure(session, order.procedure_id)
     if procedure is not None:
-        change_status(session, procedure, "shipped", note="商品を発送しました。")
+        note = "商品を発送しました。"
+        if tracking_no:
+            note += f"お届けまで2〜3営業日です（お問い合わせ番号 {tracking_no}）。"
+        change_status(session, procedure, "shipped", note=note)
     session.flush()
     return order
 
@@ -727,6 +731,16 @@ def get_order_for(session: Session, member: Member, order_no: str) -> ShopOrder 
     if order is None or order.member_id != member.id:
         return None
     return order
+
+
+def order_for_procedure(session: Session, procedure: ProcedureRequest) -> ShopOrder | None:
+    return session.scalar(select(ShopOrder).where(ShopOrder.procedure_id == procedure.id))
+
+
+def orders_to_ship(session: Session) -> list[ShopOrder]:
+    """Paid and not yet shipped, oldest first: what the fulfilment partner is asked to send."""
+    return list(session.scalars(select(ShopOrder).where(ShopOrder.status == "paid")
+                                .order_by(ShopOrder.paid_at, ShopOrder.id)))
 
 
 def get_order_by_no(session: Session, order_no: str) -> ShopOrder | None:

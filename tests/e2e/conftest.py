@@ -165,7 +165,7 @@ class Visit:
         self.goto("/login")
         self.page.get_by_label("ログインID").fill(login_id)
         self.page.get_by_label("パスワード").fill(password)
-        self.page.get_by_role("button", name="ログイン").click()
+        self.page.get_by_role("button", name="ログイン", exact=True).click()
         self.page.wait_for_load_state("load")
 
 

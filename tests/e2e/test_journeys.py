@@ -54,7 +54,7 @@ def test_enrolment_flow(visit, request):
     page.get_by_label(re.compile("内容を確認しました")).check()
     page.get_by_role("button", name="次へ（お支払い）").click()
     visit.check("payment")
-    page.get_by_label("登録済みの振替口座で掛金を支払う").check()
+    page.get_by_label(re.compile("^口座振替")).check()
     page.get_by_role("button", name="次へ（確認）").click()
     visit.check("confirm")
     page.get_by_role("button", name="申し込む").click()

@@ -1,6 +1,8 @@
 """Online enrolment: eligibility, the step flow, double submit, staff decision."""
 from __future__ import annotations
 
+import json
+
 from datetime import date, datetime
 
 import pytest
@@ -75,7 +77,7 @@ def _walk_to_confirm(client, key):
     assert client.post("/enroll", data={"plan": key}).status_code == 302
     assert client.post("/enroll/declaration", data=NO_ANSWERS).headers["Location"].endswith("/enroll/matters")
     assert client.post("/enroll/matters", data={"confirmed": "y"}).headers["Location"].endswith("/enroll/payment")
-    assert client.post("/enroll/payment", data={"use_account": "y"}).headers["Location"].endswith("/enroll/confirm")
+    assert client.post("/enroll/payment", data={"method": "debit"}).headers["Location"].endswith("/enroll/confirm")
     page = client.get("/enroll/confirm")
     assert page.status_code == 200
     from tests.conftest import CSRF_RE
@@ -213,27 +215,60 @@ def test_decline_needs_a_reason_and_notifies_it(db_session, make_member):
     assert _option(db_session, member, "KOKUMIN_IRYO", None).available
 
 
-def test_no_debit_account_is_explained(member_client, db_session):
+def test_no_debit_account_offers_the_payment_slip_and_finishes(member_client, db_session):
+    """The dead end is gone: without an account the member pays by 払込票 and can finish."""
     member = member_client.member
     key = _option(db_session, member, "KOKUMIN_SOGO", None).key
     member_client.post("/enroll", data={"plan": key})
     member_client.post("/enroll/declaration", data=NO_ANSWERS)
     member_client.post("/enroll/matters", data={"confirmed": "y"})
     page = member_client.get("/enroll/payment")
-    assert "振替口座が登録されていません" in page.text
+    assert "払込票" in page.text and 'value="debit"' not in page.text
+    refused = member_client.post("/enroll/payment", data={"method": "debit"})
+    assert refused.status_code == 200 and "error" in refused.text
+    assert member_client.post("/enroll/payment", data={"method": "transfer"}).status_code == 302
+    confirm = member_client.get("/enroll/confirm")
+    assert "払込票" in confirm.text
+    import re
+    token = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', confirm.text).group(1)
+    assert member_client.post("/enroll/confirm", data={"idempotency_key": token}).status_code == 302
+    application = db_session.scalar(select(Application).where(Application.member_id == member.id))
+    assert application.payment_method == "transfer" and application.debit_account_id is None
+    assert json.loads(application.declaration) == {k: "no" for k in NO_ANSWERS}
 
 
-def test_staff_decision_routes_and_cli(app, db_session, make_member, staff_client):
+def test_a_pending_account_change_is_enough_to_enrol(db_session, make_member, app):
+    from portal.profile.services import BankAccountInput, request_bank_change
+
+    member = make_member()
+    with app.test_request_context():
+        change = request_bank_change(db_session, member, BankAccountInput(
+            bank_code="0005", branch_code="001", account_type="1", account_number="7654321",
+            holder_name="シケン タロウ"), idempotency_key="acct")
+    choices = dict(services.payment_choices(db_session, member))
+    assert "お手続き中" in choices["debit"]
+    key = _option(db_session, member, "KOKUMIN_SOGO", None).key
+    request = services.submit(db_session, member, key, idempotency_key="k-pending", payment_method="debit")
+    application = services.application_for(db_session, request)
+    assert application.debit_account_id == procedures_detail(change)["debit_account_id"]
+
+
+def test_the_spouse_can_be_offered_a_plan(db_session, make_member):
+    member = make_member(household=True)
+    options = services.plan_options(db_session, member, date(2026, 11, 27))
+    spouse = [o for o in options if o.insured.relation == "spouse"]
+    assert {o.product_code for o in spouse} == {"KOKUMIN_SOGO", "KOKUMIN_IRYO"}
+    assert all(o.available for o in spouse)
+
+
+def test_the_old_admin_page_is_gone_and_the_cli_uses_the_same_services(app, db_session, make_member,
+                                                                        staff_client):
     member = _with_account(db_session, make_member())
     key = _option(db_session, member, "KOKUMIN_SOGO", None).key
     request = services.submit(db_session, member, key, idempotency_key="k3")
-    support = staff_client("support")
-    assert support.get("/staff/enrollments").status_code == 403
-    admin = staff_client("admin")
-    page = admin.get("/staff/enrollments")
-    assert page.status_code == 200 and request.receipt_no in page.text
-    response = admin.post(f"/staff/enrollments/{request.receipt_no}/approve")
-    assert response.status_code == 302
+    assert staff_client("admin").get("/staff/enrollments").status_code == 404
+    result = app.test_cli_runner().invoke(args=["decide-enrollment", request.receipt_no, "--approve"])
+    assert result.exit_code == 0, result.output
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(Contract)
                              .where(Contract.member_id == member.id)) == 1
@@ -248,3 +283,9 @@ def test_another_members_receipt_is_404(member_client, db_session, make_member):
     key = _option(db_session, other, "KOKUMIN_SOGO", None).key
     request = services.submit(db_session, other, key, idempotency_key="k4")
     assert member_client.get(f"/enroll/done/{request.receipt_no}").status_code == 404
+
+
+def procedures_detail(request):
+    from portal.procedures.services import detail_of
+
+    return detail_of(request)

@@ -135,7 +135,9 @@ def _forms_on(html: str, page_url: str) -> list[dict]:
     parser.feed(html)
     for form in parser.forms:
         form["action"] = form["action"] or page_url
-    return [f for f in parser.forms if f["action"].startswith("/") and set(f["fields"]) - {"csrf_token"}]
+    # A form whose only input is a file sends nothing to fill (files are not filled).
+    return [f for f in parser.forms if f["action"].startswith("/")
+            and {n for n, (kind, _v) in f["fields"].items() if kind != "file"} - {"csrf_token"}]
 
 
 def _fill(fields: dict, value: str) -> dict:
