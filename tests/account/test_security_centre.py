@@ -149,19 +149,19 @@ def test_password_change_ends_other_sessions_and_sends_a_notice(app, make_member
     other = _signed_in(app, member)
     here = _signed_in(app, member)
     response = here.post("/account/password", data={
-        "current_password": member.password_plain, "new_password": "Ｎｅｗ-ｍｙｐａｇｅ-ｐａｓｓ",
-        "confirm": "Ｎｅｗ-ｍｙｐａｇｅ-ｐａｓｓ"})
+        "current_password": member.password_plain, "new_password": "Ｓｐｒｉｎｇ-ｔｅａ-ｋｅｔｔｌｅ-７７",
+        "confirm": "Ｓｐｒｉｎｇ-ｔｅａ-ｋｅｔｔｌｅ-７７"})
     assert response.status_code == 302 and response.headers["Location"] == "/account/security"
     assert other.get("/mypage").status_code == 302
     assert here.get("/mypage").status_code == 200
     db_session.refresh(member)
-    assert verify_password(member.password_hash, "Ｎｅｗ-ｍｙｐａｇｅ-ｐａｓｓ")
+    assert verify_password(member.password_hash, "Ｓｐｒｉｎｇ-ｔｅａ-ｋｅｔｔｌｅ-７７")
     notices = list(db_session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member.id)))
     assert any("パスワードが変更されました" in n.body for n in notices)
     assert db_session.scalar(select(AuditLog).where(AuditLog.action == "member.password_change")) is not None
     fresh = app.test_client()
     assert fresh.post("/login", data={"login_id": member.login_id,
-                                      "password": "Ｎｅｗ-ｍｙｐａｇｅ-ｐａｓｓ"}).status_code == 302
+                                      "password": "Ｓｐｒｉｎｇ-ｔｅａ-ｋｅｔｔｌｅ-７７"}).status_code == 302
 
 
 def test_password_change_errors_sit_next_to_their_field(member_client, db_session):
