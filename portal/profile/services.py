@@ -67,6 +67,16 @@ def _existing(session: Session, member: Member, key: str | None) -> ProcedureReq
     return found
 
 
+def replayed_request(session: Session, member: Member, key: str | None) -> ProcedureRequest | None:
+    """After a conflict: the request a duplicate of this very form (same token) stored meanwhile.
+
+    A double click sent to two workers makes two requests that both pass the check for
+    the token; the second then finds the member changed. It is the same submission, so it
+    gets the first one's result page rather than a conflict."""
+    found = procedures.find_by_key(session, key)
+    return found if found is not None and found.member_id == member.id else None
+
+
 def _flush_guarded(session: Session) -> None:
     """Flush; a row changed by another request since we read it is a refusal, not an overwrite."""
     try:

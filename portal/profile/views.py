@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth import sessions
@@ -124,10 +125,13 @@ def address():
             db.session, member, new_address, expected_version=version, move_property=move,
             idempotency_key=_idempotency_key("address", form), staff_id=acting_staff_id())
         db.commit()
-    except (services.ConcurrentEditError, StaleDataError):
+    except (services.ConcurrentEditError, StaleDataError, IntegrityError):
         db.session.rollback()
         db.session.expire_all()
         member = current_member()
+        done = services.replayed_request(db.session, member, _idempotency_key("address", form))
+        if done is not None:
+            return _show_request(done.receipt_no)
         flash(services.MSG_CHANGED_ELSEWHERE, "error")
         form.version.data = str(member.version)
         form.form_token.data = new_form_token()
