@@ -186,7 +186,7 @@ def submit(session: Session, member: Member, key: str, *, idempotency_key: str,
     if payment_method == "debit" and account is None:
         raise EnrollmentError("掛金の振替口座が登録されていません。振替口座を登録するか、払込票をお選びください。",
                               field="payment")
-    if answers is not None and set(answers) != {f"q{i}" for i in range(1, len(DECLARATION_QUESTIONS) + 1)}:
+    if answers is not None and set(answers) != {f"q{n}" for n in declaration_questions_for(option.insured)}:
         raise EnrollmentError("告知のすべての質問にお答えください。", field="declaration")
     request = procedures.start(
         session, member, "enrollment",
@@ -311,8 +311,8 @@ def declaration_answers(application: Application) -> list[tuple[str, str]]:
     """(question, answer label) pairs; 要配慮個人情報, so callers audit the viewing."""
     answers = json.loads(application.declaration) if application.declaration else {}
     labels = {"no": "いいえ", "yes": "はい"}
-    return [(question, labels.get(answers.get(f"q{i}"), "（記録なし）"))
-            for i, question in enumerate(DECLARATION_QUESTIONS, start=1)]
+    asked = declaration_questions_for(application.insured_person)
+    return [(DECLARATION_QUESTIONS[n - 1], labels.get(answers.get(f"q{n}"), "（記録なし）")) for n in asked]
 
 
 def application_for_office(session: Session, request: ProcedureRequest) -> dict:

@@ -163,8 +163,18 @@ def test_months_left_and_charges_round_in_the_members_favour(make_member, make_c
 def _application(db_session, member, code="KOKUMIN_SOGO", relation="self", key="k"):
     option = next(o for o in enrollment.plan_options(db_session, member)
                   if o.product_code == code and o.insured.relation == relation)
-    return enrollment.submit(db_session, member, option.key, idempotency_key=key,
-                             answers={"q1": "no", "q2": "no", "q3": "no", "q4": "no"})
+    answers = {f"q{n}": "no" for n in enrollment.declaration_questions_for(option.insured)}
+    return enrollment.submit(db_session, member, option.key, idempotency_key=key, answers=answers)
+
+
+def test_a_man_is_not_asked_the_pregnancy_question_and_his_answers_are_stored(db_session, household):
+    request = _application(db_session, household)  # the member himself
+    facts = enrollment.application_for_office(db_session, request)
+    assert len(facts["answers"]) == 3 and not any("妊娠" in q for q, _a in facts["answers"])
+    iryo = next(o for o in enrollment.plan_options(db_session, household)
+                if o.product_code == "KOKUMIN_IRYO" and o.insured.relation == "self")
+    with pytest.raises(enrollment.EnrollmentError, match="すべての質問"):
+        enrollment.submit(db_session, household, iryo.key, idempotency_key="k-missing", answers={"q1": "no"})
 
 
 def test_enrolment_approved_in_the_queue_makes_the_contract_and_a_certificate_to_ship(db_session, household,
