@@ -69,9 +69,11 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from portal import static_files
     from portal.templating import register
 
     register(app)
+    static_files.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

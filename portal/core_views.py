@@ -109,3 +109,14 @@ def bare():
         abort(404)
     member = db.session.get(Member, current_member().id)
     return render_template("base.html", member=member)
+
+
+@bp.get("/favicon.ico", endpoint="favicon")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page links; answer instead of a 404."""
+    from flask import current_app, send_from_directory
+
+    response = send_from_directory(current_app.static_folder, "img/favicon.ico", mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response

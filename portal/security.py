@@ -16,7 +16,7 @@ from portal.clock import utcnow
 from portal.extensions import db, login_manager
 
 PUBLIC_ENDPOINTS = {
-    "static", "core.healthz", "core.readyz", "core.metrics", "core.index", "core.text_size",
+    "static", "core.healthz", "core.readyz", "core.metrics", "core.index", "core.text_size", "core.favicon",
     "auth.login", "auth.logout", "auth.signup", "auth.signup_code", "auth.signup_credentials",
     "auth.login_code", "auth.password_reset", "auth.password_reset_code", "auth.password_reset_new",
     "auth.resend_code", "auth.switch_channel",
@@ -25,7 +25,7 @@ PUBLIC_ENDPOINTS = {
     "tips.index", "tips.show", "tips.image",
     "voices.new", "voices.thanks",
     "shop.index", "shop.show", "shop.webhook",
-    "dev.outbox", "dev.outbox_json",
+    "dev.outbox", "dev.outbox_json", "dev.styleguide",
     "profile.email_confirm",
 }
 
@@ -113,6 +113,7 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if app.config["PORTAL_ENV"] != "development":
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        if not is_public(request.endpoint) or current_user.is_authenticated:
+        # Static files hold nothing personal; portal.static_files sets their caching.
+        if request.endpoint != "static" and (not is_public(request.endpoint) or current_user.is_authenticated):
             headers["Cache-Control"] = "no-store"
         return response

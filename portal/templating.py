@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, g, request
+from markupsafe import Markup
 from flask_login import current_user
 
 from portal.clock import to_tokyo, today
@@ -37,7 +38,34 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}-****-{phone[-4:]}"
 
 
+def iso_instant(value: datetime | date | None) -> str:
+    """A valid <time datetime> value: seconds at most, with the Tokyo offset."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return to_tokyo(value).replace(microsecond=0).isoformat()
+    return value.isoformat()
+
+
 def register(app: Flask) -> None:
+    from portal import navigation
+    from portal.jp import typeset
+
+    enabled = app.config.get("TYPESET_HTML", True)
+
+    def phrases(value):
+        return typeset.phrases(value) if enabled else value
+
+    def typeset_page(value):
+        return Markup(typeset.typeset_html(str(value))) if enabled else value
+
+    def nowrap(value):
+        return typeset.nowrap(value) if enabled else value
+
+    app.add_template_filter(phrases)
+    app.add_template_filter(nowrap)
+    app.add_template_filter(typeset_page, "typeset")
+    app.add_template_filter(iso_instant)
     app.add_template_filter(yen)
     app.add_template_filter(man_yen)
     app.add_template_filter(jdate)
@@ -56,4 +84,7 @@ def register(app: Flask) -> None:
             "large_text": request.cookies.get("textsize") == "large",
             "portal_env": app.config["PORTAL_ENV"],
             "acting_banner": g.get("acting_banner"),
+            "nav_tabs": navigation.tabs_for(app),
+            "nav_section": navigation.section_of(request.path),
+            "nav_is_current": navigation.is_current,
         }

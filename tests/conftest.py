@@ -119,6 +119,9 @@ def app_config(backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "TRUST_NEW_DEVICES": True,  # other features sign in with the password only; tests/auth covers codes
+        # View tests read words (<wbr> and .nowrap spans would split them); tests/foundation/test_typeset.py
+        # and the browser suite check the typesetting.
+        "TYPESET_HTML": False,
     }
 
 

@@ -5,10 +5,10 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField
-from wtforms.fields import DateField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from portal.clock import today
+from portal.formfields import JapaneseDateField
 from portal.jp.errors import JpValueError
 from portal.jp.phone import parse_phone
 from portal.jp.text import digits_only, normalize
@@ -23,21 +23,12 @@ class LoginForm(FlaskForm):
     password = PasswordField("パスワード", validators=[DataRequired("パスワードを入力してください"), Length(max=128)])
 
 
-class BirthDateField(DateField):
-    """<input type="date">; a typed 1975/10/10 or １９７５－１０－１０ works too."""
+class BirthDateField(JapaneseDateField):
+    """生年月日: 年・月・日 boxes; １９７５, 昭和50 and a single 1975-10-10 all work."""
 
     def __init__(self, label: str, **kwargs):
-        kwargs.setdefault("format", ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"])
+        kwargs.setdefault("invalid_message", "生年月日を正しく入力してください（例：1975年10月10日、昭和50年10月10日）")
         super().__init__(label, **kwargs)
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [normalize(v) for v in valuelist]
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("生年月日を正しく入力してください（例：1975-10-10）") from None
 
 
 def _identifier(form, field) -> None:
@@ -69,7 +60,7 @@ class IdentityForm(FlaskForm):
                              validators=[DataRequired("組合員番号または証書番号を入力してください"), _identifier],
                              description="組合員番号は10桁、証書番号（共済契約証書の番号）は12桁です。ハイフンや全角数字でも入力できます。")
     birth_date = BirthDateField("生年月日", validators=[DataRequired("生年月日を入力してください"), _past_date],
-                                description="組合員ご本人の生年月日（例：1975-10-10）")
+                                description="組合員ご本人の生年月日。西暦（1975）または和暦（昭和50・S50）で入力できます。")
     phone = StringField("ご登録の電話番号", validators=[DataRequired("電話番号を入力してください"), _phone],
                         description="共済にお届けの電話番号（例：090-1234-5678）。固定電話の方は音声通話をお選びください。")
     channel = RadioField("認証コードの受け取り方法", choices=CHANNEL_CHOICES, default="sms",

@@ -28,3 +28,15 @@ def outbox_json():
          "created_at": e.created_at.isoformat()}
         for e in _entries()
     ]
+
+
+@bp.get("/dev/styleguide", endpoint="styleguide")
+def styleguide():
+    """Every component of the design system, at the text size chosen in the header."""
+    from portal.auth.forms import IdentityForm
+
+    if current_app.config["PORTAL_ENV"] not in ("development", "test"):
+        abort(404)
+    form = IdentityForm(meta={"csrf": False})
+    form.validate()  # shows the error state of each field
+    return render_template("dev/styleguide.html", form=form)

@@ -23,6 +23,7 @@ __all__ = [
     "fiscal_year",
     "fiscal_year_range",
     "age_on",
+    "parse_year",
     "debit_date",
     "first_debit_date",
     "certificate_window",
@@ -205,3 +206,35 @@ def format_wareki(d: date, *, gannen: bool = True) -> str:
             year = "元" if n == 1 and gannen else str(n)
             return f"{name}{year}年{d.month}月{d.day}日"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+_ERA_LETTERS = {"M": "明治", "T": "大正", "S": "昭和", "H": "平成", "R": "令和"}
+_ERA_FIRST_YEAR = {name: start.year for start, name in _ERAS}
+_ERA_LAST_YEAR = {"明治": 1912, "大正": 1926, "昭和": 1989, "平成": 2019, "令和": 9999}
+
+
+def parse_year(text: str) -> int:
+    """A year as people write it: ``1975``, ``昭和50``, ``昭50``, ``S50``, ``令和元``.
+
+    The text is expected NFKC-normalised (full-width digits already half-width).
+    Raises ``ValueError`` for anything else or a year its era never reached.
+    """
+    value = text.strip().removesuffix("年").strip()
+    if value.isdigit():
+        return int(value)
+    head = value[:1].upper()
+    if head in _ERA_LETTERS:
+        era, rest = _ERA_LETTERS[head], value[1:]
+    else:
+        era = next((name for name in _ERA_FIRST_YEAR if value.startswith(name) or value.startswith(name[0])), None)
+        if era is None:
+            raise ValueError(text)
+        rest = value[len(era):] if value.startswith(era) else value[1:]
+    rest = rest.strip()
+    number = 1 if rest == "元" else int(rest) if rest.isdigit() else None
+    if number is None or number < 1:
+        raise ValueError(text)
+    year = _ERA_FIRST_YEAR[era] + number - 1
+    if year > _ERA_LAST_YEAR[era]:
+        raise ValueError(text)
+    return year

@@ -108,6 +108,49 @@ def test_certificate_number_and_full_width_input(client, outbox, newcomer, make_
     assert outbox.entries(member.phone), "the code went to the phone on file"
 
 
+@pytest.mark.parametrize("year, month, day", [("1975", "10", "10"), ("１９７５", "１０", "１０"), ("昭和50", "10", "10"),
+                                             ("S50", "10", "10"), ("昭和５０年", "１０月", "１０日")])
+def test_birth_date_in_year_month_day_boxes(client, outbox, newcomer, year, month, day):
+    member = newcomer()  # born 1975-10-10
+    data = identity(member)
+    del data["birth_date"]
+    data.update({"birth_date-year": year, "birth_date-month": month, "birth_date-day": day})
+    assert client.post("/signup", data=data).headers["Location"] == "/signup/code"
+    assert outbox.entries(member.phone)
+
+
+@pytest.mark.parametrize("year, month, day", [("1975", "13", "10"), ("1975", "2", "30"), ("平成32", "1", "1"),
+                                             ("99999999", "1", "1"), ("", "10", "10"), ("昭和", "10", "10")])
+def test_impossible_birth_date_is_refused_next_to_the_field_and_kept(client, newcomer, year, month, day):
+    member = newcomer()
+    data = identity(member)
+    del data["birth_date"]
+    data.update({"birth_date-year": year, "birth_date-month": month, "birth_date-day": day})
+    response = client.post("/signup", data=data)
+    assert response.status_code == 200
+    assert 'id="birth_date-error"' in response.text and "生年月日を正しく入力してください" in response.text
+    assert f'name="birth_date-month" value="{month}"' in response.text  # what was typed stays
+    assert f'value="{member.member_no}"' in response.text
+
+
+def test_odd_birth_date_input_never_fails_the_server(client, newcomer):
+    member = newcomer()
+    for year in ("9" * 40, "19\x0075", "１" * 500):
+        data = identity(member)
+        del data["birth_date"]
+        data.update({"birth_date-year": year, "birth_date-month": "1", "birth_date-day": "1"})
+        assert client.post("/signup", data=data).status_code in (200, 400)
+
+
+def test_birth_date_boxes_are_labelled_and_numeric(client):
+    html = client.get("/signup").text
+    assert "<legend>生年月日" in html and 'type="date"' not in html
+    for part, unit in (("year", "年"), ("month", "月"), ("day", "日")):
+        assert f'id="birth_date-{part}" name="birth_date-{part}"' in html
+        assert f'<label for="birth_date-{part}">{unit}</label>' in html
+    assert html.count('inputmode="numeric"') >= 3
+
+
 def test_a_decoy_never_verifies_and_credentials_need_a_verified_code(client, newcomer, db_session):
     member = newcomer()
     client.post("/signup", data=identity(member, birth_date="1999-01-01"))  # wrong birth date
@@ -136,7 +179,8 @@ def test_provider_failure_keeps_input_and_stores_nothing(app, client, newcomer, 
     assert response.status_code == 200
     assert "SMSを送信できませんでした" in response.text
     assert f'value="{member.member_no}"' in response.text  # what the member typed is still there
-    assert 'value="1975-10-10"' in response.text
+    assert 'name="birth_date-year" value="1975"' in response.text  # 年・月・日 boxes keep the date
+    assert 'name="birth_date-month" value="10"' in response.text and 'name="birth_date-day" value="10"' in response.text
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(CodeChallenge)) == before
     assert not db_session.get(Member, member.id).is_registered

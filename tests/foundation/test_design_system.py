@@ -1,0 +1,88 @@
+"""Header and navigation, static files, icons, the style guide."""
+from __future__ import annotations
+
+import re
+
+from portal.navigation import section_of
+
+
+def test_member_pages_mark_the_current_tab_and_menu_link(member_client):
+    html = member_client.get("/coverage").text
+    tabs = re.search(r'<nav class="tabbar" aria-label="主なページ">(.*?)</nav>', html, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)"[^>]*aria-current="page"', tabs) == ["/contracts"]
+    for label in ("ホーム", "ご契約・保障", "手続き", "メニュー"):
+        assert label in tabs
+    menu = re.search(r'<nav class="site-nav site-menu" id="site-menu"(.*?)</nav>', html, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', menu) == ["/coverage"]
+    home = member_client.get("/mypage").text
+    assert re.findall(r'<a href="([^"]+)"[^>]*aria-current="page"', home)[:2] == ["/mypage", "/mypage"]
+
+
+def test_one_text_size_control_in_the_header(client):
+    html = client.get("/login").text
+    assert html.count('name="size"') == 1
+    assert 'value="large" aria-pressed="false"' in html
+    client.set_cookie("textsize", "large")
+    assert 'value="normal" aria-pressed="true"' in client.get("/login").text
+
+
+def test_sections():
+    assert section_of("/contracts/100000000101") == "contracts"
+    assert section_of("/coverage") == "contracts"
+    assert section_of("/profile/address") == "requests"
+    assert section_of("/claims/new") == "claims"
+    assert section_of("/tips/x") == "menu"
+    assert section_of("/mypage-not") is None
+
+
+def test_static_files_have_fingerprinted_names_and_a_year_of_cache(client):
+    html = client.get("/login").text
+    href = re.search(r'href="(/static/[0-9a-f]{10}/css/portal\.css)"', html).group(1)
+    response = client.get(href)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"] and "max-age=31536000" in response.headers["Cache-Control"]
+    assert "no-cache" not in response.headers["Cache-Control"]
+    stale = client.get("/static/0000000000/css/portal.css")
+    assert stale.status_code == 404  # an unknown fingerprint is not served as if it were current
+    plain = client.get("/static/css/portal.css")
+    assert plain.status_code == 200 and "immutable" not in plain.headers["Cache-Control"]
+
+
+def test_static_cache_survives_sign_in(member_client):
+    html = member_client.get("/mypage").text
+    href = re.search(r'src="(/static/[0-9a-f]{10}/js/portal\.js)"', html).group(1)
+    assert "immutable" in member_client.get(href).headers["Cache-Control"]
+
+
+def test_favicon_icons_and_a_description_on_every_page(client):
+    assert client.get("/favicon.ico").status_code == 200
+    html = client.get("/login").text
+    for rel in ('rel="icon"', 'rel="apple-touch-icon"', 'rel="manifest"'):
+        assert rel in html
+    for href in re.findall(r'<link rel="(?:icon|apple-touch-icon|manifest)" href="([^"]+)"', html):
+        assert client.get(href).status_code == 200, href
+    descriptions = {re.search(r'<meta name="description" content="([^"]+)"', client.get(p).text).group(1)
+                    for p in ("/login", "/signup", "/tips")}
+    assert len(descriptions) == 3 and all(d.startswith(("ログイン", "新規登録", "暮らし")) or d for d in descriptions)
+
+
+def test_styleguide_shows_every_component(client):
+    html = client.get("/dev/styleguide").text
+    for tone in ("ok", "pending", "shipped", "action", "refused", "neutral"):
+        assert f'class="badge badge-{tone}"' in html
+    for part in ('class="steps"', "btn btn-primary", "alert alert-success", "card card-link", 'id="birth_date-year"'):
+        assert part in html
+
+
+def test_styleguide_is_not_served_in_production(make_app):
+    from portal.dev import views
+
+    app = make_app(PORTAL_ENV="test")
+    with app.test_request_context("/dev/styleguide"):
+        app.config["PORTAL_ENV"] = "production"
+        try:
+            views.styleguide()
+        except Exception as error:  # werkzeug NotFound
+            assert getattr(error, "code", None) == 404
+        else:
+            raise AssertionError("served in production")
