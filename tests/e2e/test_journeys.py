@@ -10,7 +10,10 @@ def test_signup_to_mypage_with_the_sms_code(visit, request):
     page = visit.page
     visit.goto("/signup")
     page.get_by_label("組合員番号または証書番号").fill("１０００００００02")  # full-width digits work
-    page.get_by_label("生年月日").fill("1975-10-10")
+    page.get_by_label("年", exact=True).fill("昭和50")  # 年・月・日 boxes; 和暦 works
+    page.get_by_label("月", exact=True).fill("１０")
+    page.get_by_label("日", exact=True).fill("10")
+    assert page.locator("#birth_date-era").inner_text() == "" or "昭和" in page.locator("#birth_date-era").inner_text()
     page.get_by_label("ご登録の電話番号").fill("090-1234-0002")
     page.get_by_role("button", name="認証コードを送信する").click()
     visit.check("signup-code")

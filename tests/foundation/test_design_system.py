@@ -86,3 +86,21 @@ def test_styleguide_is_not_served_in_production(make_app):
             assert getattr(error, "code", None) == 404
         else:
             raise AssertionError("served in production")
+
+
+def test_time_datetime_values_have_no_microseconds():
+    from datetime import date, datetime, timezone
+
+    from portal.templating import iso_instant
+
+    assert iso_instant(datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=timezone.utc)) == "2026-11-30T10:02:03+09:00"
+    assert iso_instant(date(2026, 11, 30)) == "2026-11-30"
+    assert iso_instant(None) == ""
+
+
+def test_time_elements_on_the_tips_pages_are_valid(client, demo):
+    html = client.get("/tips").text
+    values = re.findall(r'<time datetime="([^"]+)"', html)
+    assert values
+    for value in values:
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2})?", value), value
