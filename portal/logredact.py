@@ -22,7 +22,10 @@ _PHONE = re.compile(
     r"(?:(?:\+|%2[bB])81" + _SEP + r"|(?<![\w%])0)"  # +81 / %2B81, or a national 0 not inside a word
     r"\d{1,4}" + _SEP + r"\d{1,4}" + _SEP + r"(\d{4})(?!\d)"
 )
-_DIGITS = re.compile(r"\b\d{6,}\b")
+# Six or more digits in a row, also glued to Japanese text ("コード482915", where \b sees none).
+_DIGITS = re.compile(r"(?<![0-9])[0-9]{6,}(?![0-9])")
+# A code spelt out digit by digit, as the voice call reads it ("4、8、2、9、1、5").
+_SPOKEN_CODE = re.compile(r"(?<![0-9])[0-9](?:\s*、\s*[0-9]){5}(?![0-9])")
 # A base32 key of 16 characters or more (pyotp secrets are 32): never an ordinary word.
 _BASE32_KEY = re.compile(r"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 # `password=…`, `'secret': '…'`, `"token_hash": "…"`: the value goes, the name stays.
@@ -39,6 +42,7 @@ def redact(text: str) -> str:
     text = _SECRET_FIELD.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
     text = _PHONE.sub(lambda m: "***-" + m.group(1), text)
     text = _BASE32_KEY.sub("[key]", text)
+    text = _SPOKEN_CODE.sub("******", text)
     return _DIGITS.sub(lambda m: "*" * (len(m.group(0)) - 4) + m.group(0)[-4:] if len(m.group(0)) > 6
                        else "******", text)
 

@@ -56,6 +56,8 @@ def test_every_spelling_of_a_phone_number_keeps_only_its_last_four_digits(line):
     ("login_id=demo&password=Kotoba-no-mori-77", "Kotoba-no-mori-77"),
     ('{"token_hash": "9f2c1e7ab0"}', "9f2c1e7ab0"),
     ("totp code=482915", "482915"),
+    ("認証コード482915です", "482915"),
+    ("認証コードは、4、8、2、9、1、5、です。", "4、8、2、9、1、5"),
 ])
 def test_keys_passwords_and_tokens_are_masked(line, secret):
     assert secret not in redact(line)
