@@ -1,65 +1,35 @@
 """CLI commands (`flask --app wsgi …`). Bad input gives one clear line and exit 1.
 
 Feature packages add their own commands in `portal/<feature>/cli.py` with a
-`register(app)` function; they are picked up here.
+`register(app)` function; they are picked up here. The helpers they share
+(fail, database_guard, alembic_config) are in portal.cli_support.
 """
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 
 import click
 from alembic import command
-from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy.exc import OperationalError
 
+from portal.cli_support import alembic_config, database_guard, fail
 from portal.extensions import db
-
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-
-def alembic_config(url: str | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", (url or current_app.config["DATABASE_URL"]).replace("%", "%%"))
-    return config
-
-
-def fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
-def _database_guard(func):
-    """An unreachable database is one line, not a traceback."""
-    import functools
-
-    @functools.wraps(func)
-    def wrapped(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OperationalError as error:
-            db.session.rollback()
-            fail(f"database unreachable: {str(error.orig).splitlines()[0] if error.orig else error}")
-    return wrapped
-
 
 def register(app: Flask) -> None:
     db_group = AppGroup("db", help="Database migrations.")
 
     @db_group.command("upgrade")
     @click.argument("revision", default="head")
-    @_database_guard
+    @database_guard
     def upgrade(revision: str) -> None:
         """Migrate the database to REVISION (default: the newest)."""
         command.upgrade(alembic_config(), revision)
 
     @db_group.command("downgrade")
     @click.argument("revision", default="-1")
-    @_database_guard
+    @database_guard
     def downgrade(revision: str) -> None:
         command.downgrade(alembic_config(), revision)
 
@@ -72,7 +42,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_group)
 
     @app.cli.command("seed-demo")
-    @_database_guard
+    @database_guard
     def seed_demo_command() -> None:
         """Create the demo household and staff (idempotent; refused in production)."""
         if current_app.config["PORTAL_ENV"] == "production":
@@ -85,7 +55,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("seed-bulk")
     @click.option("--members", "count", type=int, required=True, help="how many members to add")
-    @_database_guard
+    @database_guard
     def seed_bulk_command(count: int) -> None:
         """Add COUNT members with contracts, fast, for benchmarks."""
         if current_app.config["PORTAL_ENV"] == "production":
@@ -107,7 +77,7 @@ def register(app: Flask) -> None:
     @click.option("--role", "roles", multiple=True, required=True, help="support, cs, marketing or admin")
     @click.option("--name", default=None)
     @click.option("--password", default=None, help="initial password (generated when omitted)")
-    @_database_guard
+    @database_guard
     def create_staff_command(email: str, roles: tuple[str, ...], name: str | None, password: str | None) -> None:
         """Create a staff user and print the TOTP secret once."""
         import secrets
@@ -129,7 +99,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("deliver-outbox")
     @click.option("--limit", default=500, type=int)
-    @_database_guard
+    @database_guard
     def deliver_outbox_command(limit: int) -> None:
         """Send queued notices; safe to run from cron on several servers."""
         from portal.messaging.services import deliver_pending

@@ -9,13 +9,14 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from portal.extensions import db
+from portal.users import current_member, is_member
 
 bp = Blueprint("core", __name__)
 
 
 @bp.get("/", endpoint="index")
 def index():
-    if current_user.is_authenticated and current_user.get_id().startswith("member:"):
+    if is_member(current_user):
         return redirect(url_for("mypage.home"))
     return render_template("index.html")
 
@@ -102,7 +103,6 @@ def bare():
     """
     from flask import abort, current_app
 
-    from portal.auth.current import current_member
     from portal.members.models import Member
 
     if current_app.config["PORTAL_ENV"] == "production":

@@ -2,8 +2,9 @@
 security headers, request ids, the client address behind load balancers, and
 the one filter for odd input (portal.input_filter).
 
-Every endpoint needs a signed-in member unless it is on PUBLIC_ENDPOINTS, or a
-staff user if it belongs to the staff blueprint (which checks roles itself).
+Every endpoint needs a signed-in member unless it is public, or a staff user
+if it is a staff endpoint (the staff pages check roles themselves); both lists
+live in portal.endpoints.
 """
 from __future__ import annotations
 
@@ -13,26 +14,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.auth import sessions
 from portal.clock import utcnow
+from portal.endpoints import is_public, is_staff_endpoint
 from portal.extensions import db, login_manager
-
-PUBLIC_ENDPOINTS = {
-    "static", "core.healthz", "core.readyz", "core.metrics", "core.index", "core.text_size", "core.favicon",
-    "auth.login", "auth.logout", "auth.signup", "auth.signup_code", "auth.signup_credentials",
-    "auth.login_code", "auth.password_reset", "auth.password_reset_code", "auth.password_reset_new",
-    "auth.resend_code", "auth.switch_channel",
-    "account.login_options", "account.login_passkey",
-    "staff.login", "staff.login_totp", "staff.login_passkey_options", "staff.login_passkey",
-    "tips.index", "tips.show", "tips.image",
-    "voices.new", "voices.thanks",
-    "shop.index", "shop.show", "shop.webhook",
-    "dev.outbox", "dev.outbox_json", "dev.styleguide",
-    "profile.email_confirm",
-}
-
-
-def is_public(endpoint: str | None) -> bool:
-    return endpoint is None or endpoint in PUBLIC_ENDPOINTS
-
+from portal.users import is_member, is_staff, parse_user_id
 
 def trust_proxies(app: Flask) -> None:
     """Behind PROXY_COUNT load balancers, take the client's address (and scheme) from the
@@ -54,11 +38,14 @@ def init_app(app: Flask) -> None:
         row = sessions.current()
         if row is None:
             return None
-        kind, _, raw_id = user_id.partition(":")
-        if kind == "member" and row.member_id == int(raw_id):
+        parsed = parse_user_id(user_id)
+        if parsed is None:
+            return None
+        kind, raw_id = parsed
+        if kind == "member" and row.member_id == raw_id:
             from portal.members.models import Member
             return db.session.get(Member, row.member_id)
-        if kind == "staff" and row.staff_id == int(raw_id):
+        if kind == "staff" and row.staff_id == raw_id:
             from portal.staff.models import StaffUser
             return db.session.get(StaffUser, row.staff_id)
         return None
@@ -90,11 +77,11 @@ def init_app(app: Flask) -> None:
         endpoint = request.endpoint
         if is_public(endpoint):
             return None
-        if endpoint and (endpoint.startswith("staff.") or endpoint.startswith("staff_")):
-            if current_user.is_authenticated and current_user.get_id().startswith("staff:"):
+        if is_staff_endpoint(endpoint):
+            if is_staff(current_user):
                 return None
             return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
-        if current_user.is_authenticated and current_user.get_id().startswith("member:"):
+        if is_member(current_user):
             return None
         if current_user.is_authenticated and getattr(g, "acting_member_id", None):
             return None  # staff acting as a member (staff feature sets this)

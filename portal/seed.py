@@ -12,6 +12,7 @@ from portal.auth.passwords import hash_password
 from portal.clock import today, utcnow
 from portal.contracts.catalogue import MONTHLY_PREMIUM_YEN, PRODUCTS, coverage_rows, sumairu_premiums
 from portal.contracts.models import Contract, Coverage, PremiumChange, PremiumPayment, Product
+from portal.jp.dates import add_months
 from portal.members.models import DebitAccount, InsuredPerson, Member, kana_keys
 from portal.staff.models import StaffUser
 from portal.staff.services import create_staff
@@ -42,11 +43,6 @@ def _month_start(d: date) -> date:
     return d.replace(day=1)
 
 
-def _add_months(d: date, months: int) -> date:
-    index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def add_contract(session: Session, member: Member, product: Product, insured: InsuredPerson, contract_no: str,
                  start: date, premium_yen: int, *, units: int = 2, deductible_yen: int | None = None,
                  debit: DebitAccount | None = None, status: str = "in_force", end_date: date | None = None,
@@ -69,11 +65,11 @@ def add_contract(session: Session, member: Member, product: Product, insured: In
 def add_payments(session: Session, contract: Contract, months: int = 12) -> None:
     """The last `months` monthly debits (27th), or yearly debits in the start month."""
     day = today()
-    last = _month_start(day) if day.day >= 27 else _add_months(_month_start(day), -1)
+    last = _month_start(day) if day.day >= 27 else add_months(_month_start(day), -1)
     if contract.premium_period == "monthly":
-        periods = [_add_months(last, -i) for i in range(months)]
+        periods = [add_months(last, -i) for i in range(months)]
     else:
-        periods = [p for p in (_add_months(last, -i) for i in range(months)) if p.month == contract.start_date.month]
+        periods = [p for p in (add_months(last, -i) for i in range(months)) if p.month == contract.start_date.month]
     for period in periods:
         if period < _month_start(contract.start_date):
             continue
@@ -94,7 +90,7 @@ def seed_demo(session: Session) -> bool:
     from portal.tips.services import seed_tips
     from portal.voices.services import seed_demo_voices
     created = bool(seed_tips(session)) or created
-    from portal.backoffice.demo import seed_office_staff, seed_office_work
+    from portal.seed_office import seed_office_staff, seed_office_work
     created = seed_office_staff(session, STAFF_PASSWORD, STAFF_TOTP_SECRET) or created
     from portal.help.services import seed_faq
     created = bool(seed_faq(session)) or created

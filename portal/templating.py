@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, g, request
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.clock import to_tokyo, today
+from portal.jp.dates import format_date_jp, format_month_day_jp, jdate
+from portal.jp.phone import mask_phone
+from portal.users import is_acting, user_kind
 
 
 def yen(amount: int | None) -> str:
@@ -21,21 +24,6 @@ def man_yen(amount: int | None) -> str:
     if amount >= 10_000 and amount % 10_000 == 0:
         return f"{amount // 10_000:,}万円"
     return yen(amount)
-
-
-def jdate(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = to_tokyo(value)
-        return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def mask_phone(phone: str | None) -> str:
-    if not phone:
-        return ""
-    return f"{phone[:3]}-****-{phone[-4:]}"
 
 
 def iso_instant(value: datetime | date | None) -> str:
@@ -68,14 +56,15 @@ def register(app: Flask) -> None:
     app.add_template_filter(iso_instant)
     app.add_template_filter(yen)
     app.add_template_filter(man_yen)
+    # Japanese dates: written by portal.jp.dates only.
     app.add_template_filter(jdate)
+    app.add_template_filter(format_date_jp, "jdate_only")
+    app.add_template_filter(format_month_day_jp, "jmonth_day")
     app.add_template_filter(mask_phone)
 
     @app.context_processor
     def inject():
-        from portal.auth.current import is_acting
-
-        kind = current_user.get_id().split(":")[0] if current_user.is_authenticated else None
+        kind = user_kind(current_user)
         return {
             "today": today(),
             "is_member": kind == "member" or is_acting(),

@@ -1,20 +1,19 @@
-"""Passkeys, WebAuthn challenges and the sign-in history.
+"""Passkeys and WebAuthn challenges.
 
-Sessions and remembered devices stay in portal.auth.models: the account centre
-only lists and ends them.
+Sessions, remembered devices and the sign-in history stay in portal.auth.models:
+the account centre only lists and ends them.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
 
 CHALLENGE_PURPOSES = ("register", "login", "step_up", "staff_login")
-SIGN_IN_METHODS = ("password", "passkey", "code")
 
 
 class Passkey(Base):
@@ -56,22 +55,3 @@ class WebAuthnChallenge(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class SignInEvent(Base):
-    """One sign-in or failed attempt, for the member's sign-in history."""
-
-    __tablename__ = "sign_in_events"
-    __table_args__ = (
-        CheckConstraint(f"method IN {sql_in(SIGN_IN_METHODS)}", name="method"),
-        Index("ix_sign_in_events_member_occurred", "member_id", "occurred_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
-    method: Mapped[str] = mapped_column(String(10))
-    is_success: Mapped[bool] = mapped_column(default=True)
-    is_new_device: Mapped[bool] = mapped_column(default=False)
-    ip: Mapped[str | None] = mapped_column(String(45))
-    user_agent: Mapped[str | None] = mapped_column(String(200))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

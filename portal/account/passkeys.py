@@ -30,6 +30,8 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
 from portal import audit
 from portal.account.models import Passkey, WebAuthnChallenge
 from portal.clock import utcnow
+from portal.service_errors import ServiceError
+from portal.users import parse_user_id
 
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 MAX_PASSKEYS = 10
@@ -38,11 +40,8 @@ MSG_FAILED = "パスキーを確認できませんでした。もう一度お試
 MSG_EXPIRED = "確認の有効期限が切れました。もう一度お試しください。"
 
 
-class PasskeyError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class PasskeyError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +61,21 @@ class Ceremony:
 
 
 def _owner_filter(owner) -> Any:
-    kind, _, raw = owner.get_id().partition(":")
+    kind, owner_id = _owner(owner)
     column = Passkey.member_id if kind == "member" else Passkey.staff_id
-    return column == int(raw)
+    return column == owner_id
+
+
+def _owner(owner) -> tuple[str, int]:
+    parsed = parse_user_id(owner.get_id())
+    if parsed is None:
+        raise PasskeyError("ログインし直してください。")
+    return parsed
 
 
 def _owner_ids(owner) -> dict[str, int | None]:
-    kind, _, raw = owner.get_id().partition(":")
-    return {"member_id": int(raw) if kind == "member" else None, "staff_id": int(raw) if kind == "staff" else None}
+    kind, owner_id = _owner(owner)
+    return {"member_id": owner_id if kind == "member" else None, "staff_id": owner_id if kind == "staff" else None}
 
 
 def user_handle(rp: RelyingParty, owner_id: str) -> bytes:
@@ -235,7 +241,7 @@ def finish_authentication(session: Session, rp: RelyingParty, *, credential_json
     except (WebAuthnException, ValueError, KeyError, TypeError):
         if purpose == "login" and row.member_id is not None:
             # A known passkey that failed (replay, clone, another site) belongs in the member's history.
-            from portal.account.services import record_sign_in
+            from portal.auth.history import record_sign_in
             record_sign_in(session, row.member_id, "passkey", success=False, ip=ip, user_agent=user_agent)
         raise PasskeyError(MSG_FAILED) from None
     # WebAuthn §7.2: a user handle, when the authenticator returns one, must be the credential owner's.

@@ -9,50 +9,25 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from portal import audit
-from portal.account.models import SignInEvent
 from portal.auth import services as auth_services
-from portal.auth.models import AuthSession, KnownDevice
+from portal.auth.models import AuthSession, KnownDevice, SignInEvent
 from portal.clock import utcnow
 from portal.members.models import Member
+from portal.service_errors import ServiceError
 
 HISTORY_SIZE = 30
 METHOD_LABELS = {"password": "パスワード", "passkey": "パスキー", "code": "認証コード"}
 
 
-class AccountError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AccountError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 # --- sign-in history ----------------------------------------------------------------
-def record_sign_in(session: Session, member_id: int, method: str, *, success: bool = True,
-                   new_device: bool = False, ip: str | None = None, user_agent: str | None = None) -> SignInEvent:
-    row = SignInEvent(member_id=member_id, method=method, is_success=success, is_new_device=new_device,
-                      ip=(ip or "")[:45] or None, user_agent=(user_agent or "")[:200] or None,
-                      occurred_at=utcnow())
-    session.add(row)
-    session.flush()
-    return row
-
-
-def record_failed_password(session: Session, login_id: str, *, ip: str | None,
-                           user_agent: str | None) -> None:
-    """A wrong password for an existing member shows in that member's history."""
-    login_id = auth_services.normalize_login_id(login_id or "")
-    if not login_id or len(login_id) > 254:
-        return
-    member_id = session.scalar(select(Member.id).where(
-        or_(Member.login_id == login_id, Member.member_no == login_id), Member.password_hash.is_not(None)))
-    if member_id is not None:
-        record_sign_in(session, member_id, "password", success=False, ip=ip, user_agent=user_agent)
-
-
 def history(session: Session, member_id: int, limit: int = HISTORY_SIZE) -> list[SignInEvent]:
     return list(session.scalars(select(SignInEvent).where(SignInEvent.member_id == member_id)
                                 .order_by(SignInEvent.occurred_at.desc(), SignInEvent.id.desc()).limit(limit)))

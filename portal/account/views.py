@@ -15,14 +15,14 @@ from portal import audit
 from portal.account import passkeys, services
 from portal.account.forms import (ActionForm, PasskeyNameForm, PasswordChangeForm, StaffPasskeyDeleteForm,
                                   StepUpCodeForm, StepUpSendForm)
-from portal.auth import codes, devices, sessions
+from portal.auth import codes, devices, history, sessions
 from portal.auth.codes import CodeError
-from portal.auth.current import current_member, refuse_while_acting
 from portal.auth.services import sign_in_channel
 from portal.extensions import db, limiter
 from portal.jp.phone import mask_phone, parse_phone
 from portal.members.models import Member
-from portal.staff.access import current_staff, staff_required
+from portal.service_errors import show_on_form
+from portal.users import current_member, current_staff, refuse_while_acting, staff_required
 
 bp = Blueprint("account", __name__)
 
@@ -125,7 +125,7 @@ def password():
                                  form.confirm.data)
     except services.AccountError as error:
         db.session.rollback()
-        getattr(form, error.field or "new_password").errors.append(error.message)
+        show_on_form(form, error, default="new_password")
         return _render(member, password_form=form, status=400)
     sessions.end_others_for_member(member.id, "password_change")
     sessions.mark_reauthenticated()
@@ -263,7 +263,7 @@ def login_passkey():
         return _json_error(refused.message)
     target = _safe_local(session.get("next"), url_for("mypage.home"))
     sessions.begin(member)
-    services.record_sign_in(db.session, member.id, "passkey", ip=request.remote_addr,
+    history.record_sign_in(db.session, member.id, "passkey", ip=request.remote_addr,
                             user_agent=request.user_agent.string)
     audit.record("member.login_passkey", target_type="member", target_id=member.id, detail={"passkey_id": row.id})
     # A passkey with user verification proves this device: later password sign-ins here skip the code.

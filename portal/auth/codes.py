@@ -53,6 +53,7 @@ from portal.jp.errors import JpValueError
 from portal.jp.phone import Phone, parse_phone
 from portal.jp.text import digits_only
 from portal.ops import metrics
+from portal.service_errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ MSG_REPLACED = "新しい認証コードを送信したため、このコード�
 MSG_BURNED = "認証コードを3回間違えたため、このコードは使えなくなりました。もう一度送信してください。"
 
 
-class CodeError(Exception):
+class CodeError(ServiceError):
     """Why a code could not be sent or accepted. `message` is Japanese, safe to show.
 
     kind: invalid, expired, used, replaced, burned, locked, throttled, channel, gateway.
@@ -86,7 +87,6 @@ class CodeError(Exception):
 
     def __init__(self, message: str, *, kind: str = "invalid", retry_at: datetime | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.kind = kind
         self.retry_at = retry_at
 

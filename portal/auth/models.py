@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
@@ -33,6 +33,11 @@ class AuthSession(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(30))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    # Whoever the session signs in, loaded with it in one query (sessions.current).
+    # Named by string: the staff console's model is not imported by sign-in.
+    member = relationship("Member", foreign_keys=[member_id], lazy="raise", viewonly=True)
+    staff = relationship("StaffUser", foreign_keys=[staff_id], lazy="raise", viewonly=True)
 
 
 CODE_PURPOSES = ("signup", "login", "reset", "phone_change", "reauth")
@@ -123,3 +128,25 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+SIGN_IN_METHODS = ("password", "passkey", "code")
+
+
+class SignInEvent(Base):
+    """One sign-in or failed attempt, for the member's sign-in history."""
+
+    __tablename__ = "sign_in_events"
+    __table_args__ = (
+        CheckConstraint(f"method IN {sql_in(SIGN_IN_METHODS)}", name="method"),
+        Index("ix_sign_in_events_member_occurred", "member_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(10))
+    is_success: Mapped[bool] = mapped_column(default=True)
+    is_new_device: Mapped[bool] = mapped_column(default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

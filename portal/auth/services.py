@@ -20,10 +20,12 @@ from portal.auth import codes, devices, throttle
 from portal.auth.codes import CodeError
 from portal.auth.models import CodeChallenge
 from portal.auth.passwords import hash_password, verify_password
-from portal.clock import to_tokyo, utcnow
+from portal.clock import utcnow
 from portal.contracts.models import Contract
+from portal.jp.dates import format_datetime_jp
 from portal.jp.phone import parse_phone
 from portal.members.models import Member
+from portal.service_errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +40,8 @@ SITE_WORDS = ("mirai", "みらい", "ミライ", "未来", "kyosai", "kyousai", 
               "mypage", "マイページ", "kokumin", "こくみん", "コクミン")
 
 
-class AuthError(Exception):
+class AuthError(ServiceError):
     """A rule said no. `field` names the form field the message belongs to (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- password sign-in ------------------------------------------------------------
@@ -105,13 +102,11 @@ def new_device_notice(session: Session, member: Member, history_url: str) -> Non
     """SMS (or mail) telling the member that a new browser signed in, linking to the sign-in history."""
     from portal.messaging.services import queue_notice
 
-    when = to_tokyo(utcnow())
-    body = (f"{member.name}様 {when.year}年{when.month}月{when.day}日 {when:%H:%M}に、新しい端末からマイページに"
+    body = (f"{member.name}様 {format_datetime_jp(utcnow())}に、新しい端末からマイページに"
             f"ログインがありました。ログイン履歴：{history_url} お心当たりがない場合は、パスワードを再設定のうえ"
             "サービスセンター（0120-00-0000）までご連絡ください。")
-    channel = "sms" if parse_phone(member.phone).can_receive_sms else ("mail" if member.email else None)
-    if channel is not None:
-        queue_notice(session, member, "【マイページ】新しい端末からのログイン", body, channel=channel)
+    # Security notices are not a member's choice: messaging picks SMS, else mail.
+    queue_notice(session, member, "【マイページ】新しい端末からのログイン", body, topic="security")
 
 
 # --- identity (step 1 of signup and reset) ---------------------------------------
@@ -284,8 +279,6 @@ def change_password(session: Session, member: Member, current_password: str, new
 def _password_changed_notice(session: Session, member: Member) -> None:
     from portal.messaging.services import queue_notice
 
-    channel = "sms" if parse_phone(member.phone).can_receive_sms else ("mail" if member.email else None)
-    if channel is not None:
-        queue_notice(session, member, "【マイページ】パスワード変更のお知らせ",
-                     f"{member.name}様 マイページのパスワードが変更されました。お心当たりがない場合は"
-                     "サービスセンター（0120-00-0000）までご連絡ください。", channel=channel)
+    queue_notice(session, member, "【マイページ】パスワード変更のお知らせ",
+                 f"{member.name}様 マイページのパスワードが変更されました。お心当たりがない場合は"
+                 "サービスセンター（0120-00-0000）までご連絡ください。", topic="security")

@@ -13,19 +13,18 @@ from datetime import datetime, timedelta
 from flask import current_app, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from portal.auth.models import AuthSession
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.members.models import Member
-from portal.staff.models import StaffUser
+from portal.users import parse_user_id
 
 # The session row and whoever it signs in, in one round trip: the user loader then
 # finds the Member (or StaffUser) in the identity map. Built once: every request
 # runs it, and a prebuilt statement skips construction and cache-key work.
-_CURRENT = (select(AuthSession, Member, StaffUser)
-            .outerjoin(Member, Member.id == AuthSession.member_id)
-            .outerjoin(StaffUser, StaffUser.id == AuthSession.staff_id)
+_CURRENT = (select(AuthSession)
+            .options(joinedload(AuthSession.member), joinedload(AuthSession.staff))
             .where(AuthSession.token_hash == bindparam("token_hash")))
 
 
@@ -38,7 +37,7 @@ def begin(user, *, reauthenticated: bool = True) -> AuthSession:
     end_current("rotated")
     session.clear()
     token = secrets.token_urlsafe(32)
-    kind, user_id = user.get_id().split(":")
+    kind, user_id = parse_user_id(user.get_id()) or ("", 0)
     now = utcnow()
     row = AuthSession(
         token_hash=_hash(token),
@@ -77,12 +76,11 @@ def current() -> AuthSession | None:
     token = session.get("sid")
     row = None
     if token:
-        found = db.session.execute(_CURRENT, {"token_hash": _hash(token)}).first()
-        if found is not None:
-            row = found[0]
+        row = db.session.execute(_CURRENT, {"token_hash": _hash(token)}).scalars().first()
+        if row is not None:
             # The identity map holds objects weakly: keep the signed-in user alive
             # until the user loader asks for it.
-            g.auth_user = found[1] if found[1] is not None else found[2]
+            g.auth_user = row.member if row.member is not None else row.staff
     g.auth_session = row
     return row
 

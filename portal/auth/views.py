@@ -12,8 +12,7 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
                    session, url_for)
 
 from portal import audit
-from portal.account import services as history
-from portal.auth import codes, devices, sessions
+from portal.auth import codes, devices, history, sessions
 from portal.auth.codes import CodeError
 from portal.auth.forms import CodeForm, CredentialsForm, IdentityForm, LoginForm, PasswordForm
 from portal.auth.models import CodeChallenge
@@ -22,6 +21,7 @@ from portal.auth.services import (AuthError, authenticate, complete_signup, fini
 from portal.auth.throttle import SignInDelayed
 from portal.extensions import db, limiter
 from portal.jp.phone import mask_phone
+from portal.service_errors import show_on_form
 
 bp = Blueprint("auth", __name__)
 
@@ -162,7 +162,7 @@ def signup_credentials():
             member = complete_signup(db.session, state.get("cid"), login_id=form.login_id.data or None,
                                      password=form.password.data)
         except AuthError as error:
-            getattr(form, error.field or "password").errors.append(error.message)
+            show_on_form(form, error, default="password")
         else:
             sessions.begin(member)
             token = devices.remember(db.session, member.id, devices.token_from_request(), request.user_agent.string)

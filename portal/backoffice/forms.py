@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class WorkFilterForm(FlaskForm):
@@ -21,23 +21,10 @@ class ConfirmForm(FlaskForm):
     """A button: only the CSRF token."""
 
 
-class ReasonForm(FlaskForm):
-    reason = TextAreaField("理由（組合員に通知されます）",
-                           validators=[DataRequired("理由を入力してください。"), Length(max=300, message="理由は300文字以内で入力してください。")],
-                           render_kw={"rows": 3})
-
-
 class NoteForm(FlaskForm):
     note = TextAreaField("メモ（組合員に通知されます・任意）",
                          validators=[Optional(), Length(max=300, message="300文字以内で入力してください。")],
                          render_kw={"rows": 2})
-
-
-class ShipmentForm(FlaskForm):
-    shipped_on = DateField("発送日", validators=[InputRequired("発送日を入力してください。")])
-    tracking_no = StringField("お問い合わせ番号（追跡番号）",
-                              validators=[DataRequired("お問い合わせ番号を入力してください。"), Length(max=40)],
-                              render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
 
 class CsvUploadForm(FlaskForm):
@@ -54,7 +41,3 @@ class PhoneIntakeForm(FlaskForm):
     file = FileField("書類（任意）", description="JPEG・PNG・PDF、10MBまで。組合員には表示されません。")
 
 
-class TrackingForm(FlaskForm):
-    tracking_no = StringField("お問い合わせ番号（追跡番号）",
-                              validators=[DataRequired("お問い合わせ番号を入力してください。"), Length(max=40)],
-                              render_kw={"inputmode": "numeric", "autocomplete": "off"})

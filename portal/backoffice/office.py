@@ -3,8 +3,9 @@ phone, paper forms, inquiries. Registered as defaults: a feature that registers
 the same kind with its own actions takes over."""
 from __future__ import annotations
 
-from portal.backoffice.forms import NoteForm, ReasonForm
-from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+from portal.backoffice.forms import NoteForm
+from portal.workqueue.forms import ReasonForm
+from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.procedures import services as procedures
 
 

@@ -17,12 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import audit
-from portal.backoffice import kinds
+from portal.workqueue import kinds
 from portal.backoffice.models import WorkHold
 from portal.clock import TOKYO, to_tokyo, today
 from portal.jp.dates import add_business_days
 from portal.members.models import Member
 from portal.procedures.models import KIND_LABELS, ProcedureEvent, ProcedureRequest
+from portal.service_errors import ServiceError
 from portal.staff.models import StaffUser
 
 # A procedure is finished when it reaches one of these (the dashboard's "days to finish").
@@ -30,13 +31,8 @@ FINISHED_STATUSES = ("completed", "approved", "declined", "shipped", "returned",
                      "not_payable")
 
 
-class WorkError(Exception):
+class WorkError(ServiceError):
     """An office action that cannot be done; `message` is shown to the staff user."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # ------------------------------------------------------------------ due dates

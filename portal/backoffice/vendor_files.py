@@ -16,6 +16,7 @@ from portal.backoffice.models import WorkHold
 from portal.backoffice.services import WorkError
 from portal.contracts import shipping
 from portal.contracts.models import Contract
+from portal.csvexport import csv_text
 from portal.jp.text import normalize
 from portal.members.models import Member
 from portal.procedures.models import ProcedureRequest
@@ -156,12 +157,6 @@ KIT_COLUMNS = ("注文番号", "商品コード", "商品名", "数量", "受診
                "お支払日")
 
 
-def _cell(value: object) -> str:
-    """A spreadsheet must not read a member's text as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def kit_orders_csv(session: Session) -> tuple[str, int]:
     """Paid, unshipped kit orders for the fulfilment partner (UTF-8 with BOM, CRLF)."""
     from portal.clock import to_tokyo
@@ -170,14 +165,10 @@ def kit_orders_csv(session: Session) -> tuple[str, int]:
     orders = orders_to_ship(session)
     members = {m.id: m for m in session.scalars(select(Member).where(
         Member.id.in_({o.member_id for o in orders})))} if orders else {}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(KIT_COLUMNS)
-    for order in orders:
-        member = members[order.member_id]
-        writer.writerow([_cell(v) for v in (
-            order.order_no, order.sku, order.product_name, order.quantity, order.recipient_name, member.name,
-            f"{member.postal_code[:3]}-{member.postal_code[3:]}", member.address, member.phone,
-            to_tokyo(order.paid_at).date().isoformat() if order.paid_at else "")])
+    rows = [[order.order_no, order.sku, order.product_name, order.quantity, order.recipient_name,
+             members[order.member_id].name,
+             f"{members[order.member_id].postal_code[:3]}-{members[order.member_id].postal_code[3:]}",
+             members[order.member_id].address, members[order.member_id].phone,
+             to_tokyo(order.paid_at).date().isoformat() if order.paid_at else ""] for order in orders]
     audit.record("backoffice.kit_orders_csv", detail={"orders": len(orders)})
-    return "\ufeff" + out.getvalue(), len(orders)
+    return csv_text([KIT_COLUMNS, *rows]), len(orders)

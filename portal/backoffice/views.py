@@ -7,7 +7,8 @@ import secrets
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
 from portal import audit
-from portal.backoffice import kinds, services, vendor_files
+from portal.backoffice import services, vendor_files
+from portal.workqueue import kinds
 from portal.backoffice.forms import ConfirmForm, CsvUploadForm, PhoneIntakeForm, WorkFilterForm
 from portal.clock import today
 from portal.extensions import db
@@ -16,7 +17,8 @@ from portal.gateways.storage import storage
 from portal.members.models import Member
 from portal.procedures.models import KIND_LABELS, ProcedureRequest
 from portal.procedures.services import detail_of
-from portal.staff.access import current_staff, staff_required
+from portal.service_errors import show_on_form
+from portal.users import current_staff, staff_required
 
 staff_bp = Blueprint("staff_backoffice", __name__)
 # The member side has nothing of its own here (members see /requests).
@@ -125,8 +127,7 @@ def act(receipt_no: str, action_name: str):
         message = services.act(db.session, row, action.name, current_staff(), data)
     except services.WorkError as error:
         db.session.rollback()
-        if error.field and error.field in form:
-            form[error.field].errors = list(form[error.field].errors) + [error.message]
+        if show_on_form(form, error):
             return _render_detail(get_work_or_404(receipt_no), {action.name: form}, 422)
         flash(error.message, "error")
         return redirect(url_for("staff_backoffice.detail", receipt_no=receipt_no))

@@ -1,7 +1,7 @@
 """The office's side of certificate mailing: print and post it, then mark it sent."""
 from __future__ import annotations
 
-from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.certificates import services
 from portal.procedures.services import detail_of
 

@@ -32,21 +32,21 @@ from portal.jp.dates import (
     certificate_year_open_on,
     debit_date,
     format_date_jp,
+    format_month_day_jp,
     next_certificate_window_opens,
 )
 from portal.members.models import Member
 from portal.procedures import services as procedures
 from portal.procedures.models import OPEN_STATUSES, ProcedureRequest
+from portal.service_errors import ServiceError
 
 CO_OP_NAME = "みらい共済生活協同組合"
 SYSTEM_LABELS = {"new": "新制度", "old": "旧制度"}
 EXPECTING_STATUSES = ("in_force", "pending")
 
 
-class CertificateError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class CertificateError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 # ------------------------------------------------------------------ the window
@@ -346,7 +346,7 @@ def dashboard_notices(session: Session, member: Member, today: date) -> list[dic
     if not window.is_open:
         return []
     return [{
-        "text": f"掛金証明書の再発行を受け付けています（{window.closes_on.month}月{window.closes_on.day}日まで）",
+        "text": f"掛金証明書の再発行を受け付けています（{format_month_day_jp(window.closes_on)}まで）",
         "url": "/certificates",
         "level": "info",
     }]

@@ -1,19 +1,19 @@
 from __future__ import annotations
 
-import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.auth.current import acting_staff_id, current_member
 from portal.certificates import services
 from portal.certificates.forms import CertificateRequestForm
 from portal.clock import today
 from portal.extensions import db
 from portal.gateways import GatewayError
 from portal.gateways.storage import storage
+from portal.idempotency import new_form_token
 from portal.procedures.services import ProcedureError, find_by_key
+from portal.users import acting_staff_id, current_member
 
 bp = Blueprint("certificates", __name__)
 
@@ -21,7 +21,7 @@ bp = Blueprint("certificates", __name__)
 def _form(prefix: str) -> CertificateRequestForm:
     form = CertificateRequestForm(prefix=prefix)
     if not form.is_submitted():
-        form.form_token.data = secrets.token_urlsafe(24)
+        form.form_token.data = new_form_token()
     return form
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from portal.cli import fail
+from portal.cli_support import fail
 from portal.extensions import db
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.backoffice.forms import ReasonForm
-from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+from portal.workqueue.forms import ReasonForm
+from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.changes import completion
 from portal.changes.models import BeneficiaryDesignation, ProxyClaimant
 from portal.procedures import services as procedures

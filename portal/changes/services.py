@@ -28,6 +28,7 @@ from portal.jp.text import normalize, normalize_furigana
 from portal.members.models import Member
 from portal.procedures import services as procedures
 from portal.procedures.models import OPEN_STATUSES, ProcedureRequest
+from portal.service_errors import ServiceError
 
 DEBIT_DATA_DAY = 10      # debit data for the month's 27th goes to the banks on the 10th
 COOLING_OFF_DAYS = 8     # counted from the day the enrolment was received, that day included
@@ -39,11 +40,8 @@ MAX_DOCUMENT_PIXELS = 40_000_000
 DOCUMENT_KEY_PREFIX = "private/procedures/name-change/"  # the office console serves private/procedures files
 
 
-class ChangeError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ChangeError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def _month_end(d: date) -> date:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from portal import audit
-from portal.auth.current import acting_staff_id, current_member, refuse_while_acting
 from portal.changes import cover_end, services
 from portal.changes.forms import (BeneficiaryForm, CancellationForm, CoolingOffForm, NameChangeForm,
                                   ProxyClaimantForm, SimpleConfirmForm)
@@ -15,17 +14,16 @@ from portal.clock import today
 from portal.contracts.catalogue import PRODUCTS
 from portal.contracts.services import get_contract_or_404
 from portal.extensions import db
-from portal.profile.forms import new_form_token
+from portal.idempotency import new_form_token
+from portal.service_errors import show_on_form
+from portal.users import acting_staff_id, current_member, refuse_while_acting
 
 bp = Blueprint("changes", __name__)
 NAME_DOCUMENT = "name_change_document"
 
 
 def _apply(form, error: services.ChangeError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors or []) + [error.message]
-    else:
+    if not show_on_form(form, error):
         flash(error.message, "error")
 
 

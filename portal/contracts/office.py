@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired
 
-from portal.backoffice.forms import ShipmentForm
-from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+from portal.workqueue.forms import ShipmentForm
+from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.clock import today
 from portal.contracts import rerating, shipping
 from portal.contracts.models import STRUCTURE_LABELS, STRUCTURES

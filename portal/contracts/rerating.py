@@ -18,17 +18,15 @@ from portal.contracts.models import STRUCTURE_LABELS, STRUCTURES, Contract, Prem
 from portal.jp.dates import format_date_jp
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
+from portal.service_errors import ServiceError
 
 REASON = "住所変更に伴う掛金改定"
 DISASTER_PLANS = ("basic", "economy", "none")
 DISASTER_LABELS = {"basic": "自然災害共済 ベーシック", "economy": "自然災害共済 エコノミー", "none": "自然災害共済なし"}
 
 
-class RerateError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class RerateError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def start_rerating(session: Session, contract: Contract, moved_on: date) -> ProcedureRequest:

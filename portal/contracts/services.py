@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, raiseload, selec
 from portal.contracts.catalogue import AGE_MAX
 from portal.contracts.models import (CONTRACT_STATUS_LABELS, COVERAGE_KINDS, COVERAGE_LABELS, Contract, Coverage,
                                      PremiumPayment, Product)
-from portal.jp.dates import age_on
+from portal.jp.dates import add_months, age_on, format_date_jp
 from portal.members.models import InsuredPerson, Member
 
 # The two figures a household card shows: 死亡（病気） and 入院日額（病気）.
@@ -327,14 +327,9 @@ def get_contract_or_404(session: Session, member: Member, contract_no: str) -> C
     return contract
 
 
-def _add_months(d: date, months: int) -> date:
-    index = d.year * 12 + d.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def recent_payments(session: Session, contract: Contract, on: date, months: int = 12) -> list[PremiumPayment]:
     """Payments for the last `months` months up to `on`, newest first."""
-    since = _add_months(on.replace(day=1), -months)
+    since = add_months(on.replace(day=1), -months)
     rows = session.scalars(
         select(PremiumPayment)
         .where(PremiumPayment.contract_id == contract.id, PremiumPayment.period >= since,
@@ -408,8 +403,7 @@ def contract_state(contract: Contract, on: date) -> tuple[str, str]:
     if contract.status in ("lapsed", "ended"):
         return contract.status, CONTRACT_STATUS_LABELS[contract.status]
     if on < contract.start_date:
-        return "pending", f"{CONTRACT_STATUS_LABELS['pending']}（{contract.start_date.year}年"\
-                          f"{contract.start_date.month}月{contract.start_date.day}日から）"
+        return "pending", f"{CONTRACT_STATUS_LABELS['pending']}（{format_date_jp(contract.start_date)}から）"
     return "ended", CONTRACT_STATUS_LABELS["ended"]
 
 

@@ -20,16 +20,14 @@ from portal.jp.dates import add_business_days, format_date_jp
 from portal.jp.text import normalize
 from portal.procedures import services as procedures
 from portal.procedures.models import OPEN_STATUSES, ProcedureRequest
+from portal.service_errors import ServiceError
 
 ARRIVAL_BUSINESS_DAYS = 2
 TRACKING_RE = re.compile(r"^[0-9A-Z][0-9A-Z-]{5,29}$")
 
 
-class ShippingError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ShippingError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def expected_arrival(shipped_on: date) -> date:

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.messaging.models import DevOutboxEntry
+from portal.gateways.models import DevOutboxEntry
 
 bp = Blueprint("dev", __name__)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from portal.auth.current import current_member
 from portal.certificates.services import CO_OP_NAME
 from portal.documents import services
 from portal.extensions import db
+from portal.users import current_member
 
 bp = Blueprint("documents", __name__)
 

@@ -2,8 +2,8 @@
 declaration included, each viewing audited), review, approve or decline."""
 from __future__ import annotations
 
-from portal.backoffice.forms import ReasonForm
-from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+from portal.workqueue.forms import ReasonForm
+from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.enrollment import services
 
 

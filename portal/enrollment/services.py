@@ -20,10 +20,11 @@ from portal.contracts.catalogue import MONTHLY_PREMIUM_YEN, PRODUCTS, coverage_r
 from portal.contracts.models import Contract, Coverage, PremiumChange, Product
 from portal.contracts.shipping import start_certificate
 from portal.enrollment.models import PAYMENT_METHODS, PENDING_STATUSES, Application, OnlineRouteDeclined
-from portal.jp.dates import age_on
+from portal.jp.dates import add_months, age_on, format_date_jp
 from portal.members.models import DebitAccount, InsuredPerson, Member
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
+from portal.service_errors import ServiceError
 
 ONLINE_PRODUCTS = ("KOKUMIN_SOGO", "KOKUMIN_IRYO", "KOKUMIN_KODOMO")
 UNITS = {"KOKUMIN_SOGO": 2, "KOKUMIN_IRYO": 2, "KOKUMIN_KODOMO": 1}
@@ -49,11 +50,8 @@ def declaration_questions_for(insured: InsuredPerson) -> list[int]:
             if n not in FEMALE_ONLY_QUESTIONS or insured.sex == "female"]
 
 
-class EnrollmentError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class EnrollmentError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ class PlanOption:
 
 def expected_start_date(on: date) -> date:
     """The 1st of the month after `on` (approval on `on` starts cover then)."""
-    return date(on.year + (on.month == 12), on.month % 12 + 1, 1)
+    return add_months(on.replace(day=1), 1)
 
 
 def _spec(code: str):
@@ -287,7 +285,7 @@ def approve(session: Session, request: ProcedureRequest, staff_id: int | None = 
     application.decided_at = utcnow()
     request.effective_date = start
     procedures.change_status(session, request, "approved",
-                             f"ご契約が成立しました。証書番号 {contract.contract_no}、保障開始日 {start.year}年{start.month}月1日。"
+                             f"ご契約が成立しました。証書番号 {contract.contract_no}、保障開始日 {format_date_jp(start)}。"
                              "共済契約証書を郵送します。")
     return contract
 

@@ -4,16 +4,16 @@ Steps: plan → declaration (告知) → important matters → payment → confi
 """
 from __future__ import annotations
 
-import secrets
 
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 
 from portal import audit
-from portal.auth.current import current_member, refuse_while_acting
 from portal.enrollment import services
 from portal.enrollment.forms import ConfirmForm, DeclarationForm, MattersForm, PaymentForm, PlanForm
 from portal.extensions import db
+from portal.idempotency import new_form_token
 from portal.procedures.models import ProcedureRequest
+from portal.users import current_member, refuse_while_acting
 
 bp = Blueprint("enrollment", __name__)
 # Staff decide applications in the office work queue (portal/enrollment/office.py).
@@ -119,7 +119,7 @@ def confirm():
     if option is None or not (state.get("declared") and state.get("confirmed") and state.get("paid")):
         return redirect(url_for("enrollment.index"))
     if "token" not in state:
-        _save(token=secrets.token_urlsafe(24))
+        _save(token=new_form_token())
     form = ConfirmForm(idempotency_key=_state()["token"])
     if form.validate_on_submit():
         try:

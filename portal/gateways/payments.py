@@ -20,7 +20,6 @@ differs from Stripe the differences are handled here, in one place:
 """
 from __future__ import annotations
 
-import calendar
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +30,7 @@ from flask import current_app
 
 from portal.clock import utcnow
 from portal.gateways import GatewayError
+from portal.jp.dates import add_months
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +94,6 @@ def _instant(value: Any) -> datetime | None:
     if value in (None, "", 0):
         return None
     return datetime.fromtimestamp(int(value), tz=timezone.utc)
-
-
-def _add_months(instant: datetime, months: int) -> datetime:
-    month_index = instant.month - 1 + months
-    year, month = instant.year + month_index // 12, month_index % 12 + 1
-    day = min(instant.day, calendar.monthrange(year, month)[1])
-    return instant.replace(year=year, month=month, day=day)
 
 
 def _id_of(value: Any) -> str | None:
@@ -395,7 +388,7 @@ class StripePayments:
         interval_count = int(recurring.get("interval_count") or plan.get("interval_count") or 1)
         if self.is_local and start and end and interval == "month" and interval_count > 1:
             # localstripe ignores interval_count; Stripe does not.
-            end = _add_months(start, interval_count)
+            end = add_months(start, interval_count)
         return SubscriptionInfo(
             id=data["id"], status=data["status"], customer=_id_of(data.get("customer")),
             current_period_start=start, current_period_end=end,

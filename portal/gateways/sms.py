@@ -29,7 +29,7 @@ class OutboxSmsGateway:
 
 def _record(channel: str, to: str, body: str, subject: str | None = None) -> None:
     from portal.extensions import db
-    from portal.messaging.models import DevOutboxEntry
+    from portal.gateways.models import DevOutboxEntry
 
     db.session.add(DevOutboxEntry(channel=channel, recipient=to, body=body, subject=subject))
     db.session.flush()

@@ -20,17 +20,15 @@ from portal.members.models import Member
 from portal.messaging.services import queue_notice
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
+from portal.service_errors import ServiceError
 from portal.tips.markdown import render_markdown  # the same sanitiser as tips
 
 RESPONSE_BUSINESS_DAYS = 2
 MAX_BODY = 2000
 
 
-class HelpError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class HelpError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def _text(value: str | None, field: str, label: str, limit: int) -> str:

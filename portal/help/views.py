@@ -4,24 +4,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from portal import audit
-from portal.auth.current import acting_staff_id, current_member
 from portal.clock import today
 from portal.extensions import db
 from portal.help import services
 from portal.help.forms import FaqForm, InquiryForm, ReplyForm
 from portal.help.models import FaqEntry
-from portal.profile.forms import new_form_token
-from portal.staff.access import current_staff, staff_required
+from portal.idempotency import new_form_token
+from portal.service_errors import show_on_form
+from portal.users import acting_staff_id, current_member, current_staff, staff_required
 
 bp = Blueprint("help", __name__)
 staff_bp = Blueprint("staff_help", __name__)
 
 
 def _apply(form, error: services.HelpError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors or []) + [error.message]
-    else:
+    if not show_on_form(form, error):
         flash(error.message, "error")
 
 

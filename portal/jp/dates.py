@@ -1,11 +1,17 @@
 """Business days, the co-op's calendar, and dates written the Japanese way.
 
-All functions take and return ``datetime.date`` (a Tokyo calendar date). Turn
-an instant into one with ``instant.astimezone(TOKYO).date()``.
+Calendar functions take and return ``datetime.date`` (a Tokyo calendar date);
+turn an instant into one with ``instant.astimezone(TOKYO).date()``. The
+formatting functions also take an instant (an aware ``datetime``, or a naive one
+meaning UTC as SQLite returns it) and write it in Tokyo time; they are the
+template filters too (jdate, jdate_only, jmonth_day), so every Japanese date on
+a page, in a notice or on a PDF is written here.
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+import calendar
+from datetime import date, datetime, timedelta, timezone
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import jpholiday
@@ -29,7 +35,11 @@ __all__ = [
     "certificate_window",
     "certificate_year_open_on",
     "next_certificate_window_opens",
+    "add_months",
     "format_date_jp",
+    "format_datetime_jp",
+    "format_month_day_jp",
+    "jdate",
     "format_wareki",
 ]
 
@@ -128,11 +138,6 @@ def age_on(birth: date, d: date) -> int:
 
 # ---------------------------------------------------------------- premium debit
 
-def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
-    index = year * 12 + (month - 1) + months
-    return index // 12, index % 12 + 1
-
-
 def debit_date(year: int, month: int) -> date:
     """The premium debit day (口座振替日) of a month: the 27th, or the next business
     day when the 27th is not one (weekend, holiday). See :func:`first_debit_date`."""
@@ -154,8 +159,8 @@ def first_debit_date(received: date) -> date:
     ``received`` is the Tokyo date the co-op received the request.
     """
     months = 2 if received.day <= DEBIT_CUTOFF_DAY else 3
-    year, month = _add_months(received.year, received.month, months)
-    return debit_date(year, month)
+    month = add_months(received.replace(day=1), months)
+    return debit_date(month.year, month.month)
 
 
 # ---------------------------------------------------------------- premium certificate
@@ -186,12 +191,60 @@ def next_certificate_window_opens(d: date) -> date:
     return this_year if d <= this_year else date(d.year + 1, CERTIFICATE_OPEN_MONTH, 1)
 
 
+# ---------------------------------------------------------------- months
+
+D = TypeVar("D", date, datetime)
+
+
+def add_months(value: D, months: int) -> D:
+    """The same day ``months`` later (or earlier), the month's last day when it has
+    no such day: 31 Jan + 1 → 28/29 Feb. Works on dates and datetimes alike."""
+    index = value.year * 12 + value.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    return value.replace(year=year, month=month, day=min(value.day, calendar.monthrange(year, month)[1]))
+
+
 # ---------------------------------------------------------------- formatting
 
-def format_date_jp(d: date, *, weekday: bool = False) -> str:
-    """``'2026年11月27日'``; with ``weekday=True`` ``'2026年11月27日（金）'``."""
+def _tokyo(value: date | datetime) -> date | datetime:
+    """A datetime is an instant: written in Tokyo time (naive means UTC)."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return aware.astimezone(TOKYO)
+    return value
+
+
+def format_date_jp(d: date | datetime | None, *, weekday: bool = False) -> str:
+    """``'2026年11月27日'``; with ``weekday=True`` ``'2026年11月27日（金）'``.
+    An instant is written as its Tokyo date; None as ''."""
+    if d is None:
+        return ""
+    d = _tokyo(d)
     text = f"{d.year}年{d.month}月{d.day}日"
     return f"{text}（{_WEEKDAYS[d.weekday()]}）" if weekday else text
+
+
+def format_datetime_jp(instant: datetime | None) -> str:
+    """``'2026年11月27日 09:05'`` in Tokyo time."""
+    if instant is None:
+        return ""
+    local = _tokyo(instant)
+    return f"{format_date_jp(local)} {local:%H:%M}"
+
+
+def format_month_day_jp(d: date | datetime | None) -> str:
+    """``'11月27日'`` (a date within the coming year, where the year goes without saying)."""
+    if d is None:
+        return ""
+    d = _tokyo(d)
+    return f"{d.month}月{d.day}日"
+
+
+def jdate(value: date | datetime | None) -> str:
+    """The template filter: a date as ``'2026年11月27日'``, an instant with its time."""
+    if isinstance(value, datetime):
+        return format_datetime_jp(value)
+    return format_date_jp(value)
 
 
 def format_wareki(d: date, *, gannen: bool = True) -> str:

@@ -10,7 +10,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from .errors import JpValueError
 from .text import DASHES, normalize
 
-__all__ = ["Phone", "parse_phone", "format_phone", "mask_phone"]
+__all__ = ["Phone", "parse_phone", "format_phone", "mask_phone", "can_receive_sms"]
 
 MSG_INVALID = "電話番号の形式が正しくありません"
 MSG_REQUIRED = "電話番号を入力してください"
@@ -116,9 +116,24 @@ def format_phone(national: str) -> str:
     return phonenumbers.format_number(_parse(national), PhoneNumberFormat.NATIONAL)
 
 
-def mask_phone(national: str) -> str:
+def mask_phone(national: str | None) -> str:
     """Hide all but the first group and the last 4 digits: ``'090-****-0002'``.
 
-    For showing where a code was sent; never log the full number.
+    For showing where a code was sent; never log the full number. A stored value
+    that is not a valid number still shows only its last 4 digits.
     """
-    return _mask_formatted(format_phone(national))
+    if not national:
+        return ""
+    try:
+        return _mask_formatted(format_phone(national))
+    except JpValueError:
+        return "*" * max(0, len(national) - 4) + national[-4:]
+
+
+def can_receive_sms(national: str | None) -> bool:
+    """THE rule for "can this number get an SMS" (codes and notices alike):
+    a valid number phonenumbers calls MOBILE. Never raises."""
+    try:
+        return parse_phone(national).can_receive_sms
+    except JpValueError:
+        return False

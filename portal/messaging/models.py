@@ -1,4 +1,4 @@
-"""Queued notices (the outbox) and the development record of sent messages."""
+"""Queued notices (the outbox) and how each member wants each kind of notice."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import utcnow
-from portal.db import Base, UTCDateTime
+from portal.db import Base, UTCDateTime, sql_in
 
 CHANNELS = ("sms", "voice", "mail")
 
@@ -39,14 +39,32 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class DevOutboxEntry(Base):
-    """What the outbox backends 'sent' instead of a provider (/dev/outbox)."""
+# post: on paper only; sms / mail: electronically (and no paper); none: not at all.
+PREFERENCE_CHANNELS = ("post", "sms", "mail", "none")
+CHANNEL_LABELS = {"post": "郵送", "sms": "SMS", "mail": "メール", "none": "受け取らない"}
+# Topics a member may choose for. Legally required notices are not among them.
+TOPICS = ("marketing", "procedure", "certificate")
+TOPIC_LABELS = {
+    "marketing": "ダイレクトメール・組合員向け情報誌",
+    "procedure": "お手続きのお知らせ（受付・状況の変化）",
+    "certificate": "共済掛金証明書のお知らせ",
+}
 
-    __tablename__ = "dev_outbox"
+
+class NotificationPreference(Base):
+    __tablename__ = "notification_preferences"
+    __table_args__ = (
+        CheckConstraint(f"marketing_channel IN {sql_in(PREFERENCE_CHANNELS)}", name="marketing_channel"),
+        CheckConstraint(f"procedure_channel IN {sql_in(PREFERENCE_CHANNELS)}", name="procedure_channel"),
+        CheckConstraint(f"certificate_channel IN {sql_in(PREFERENCE_CHANNELS)}", name="certificate_channel"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(5))
-    recipient: Mapped[str] = mapped_column(String(254), index=True)
-    subject: Mapped[str | None] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), unique=True)
+    marketing_channel: Mapped[str] = mapped_column(String(5), default="post")
+    procedure_channel: Mapped[str] = mapped_column(String(5), default="sms")
+    certificate_channel: Mapped[str] = mapped_column(String(5), default="post")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def channel_for(self, topic: str) -> str:
+        return getattr(self, f"{topic}_channel")

@@ -16,40 +16,32 @@ from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
 from portal.gateways import GatewayError, mail_gateway, sms_gateway
+from portal.jp.errors import JpValueError
+from portal.jp.phone import parse_phone
 from portal.members.models import Member
 from portal.messaging.models import OutboxMessage
+from portal.messaging.preferences import channel_for
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def to_e164(national: str) -> str:
-    return "+81" + national[1:]
-
-
-def preferred_channel(member: Member, topic: str = "procedure") -> str | None:
-    """The member's chosen channel for this kind of notice (profile settings)."""
-    try:
-        from portal.profile.services import notice_channel
-    except ImportError:  # profile feature absent: SMS to a mobile, else mail
-        notice_channel = None
-    if notice_channel is not None:
-        return notice_channel(member, topic)
-    return "sms" if member.phone[:3] in ("060", "070", "080", "090") else ("mail" if member.email else None)
-
-
 def queue_notice(session: Session, member: Member, subject: str, body: str, *,
                  topic: str = "procedure", channel: str | None = None) -> OutboxMessage | None:
-    """Add a notice to the member's chosen channel; None when they chose no notice."""
-    channel = channel or preferred_channel(member, topic)
+    """Add a notice to the member's chosen channel; None when they chose no notice
+    (or cannot be reached electronically)."""
+    channel = channel or channel_for(member, topic)
     if channel is None:
         return None
-    if channel == "mail":
-        if not member.email:
-            channel = "sms"
-        recipient = member.email or to_e164(member.phone)
+    if channel == "mail" and member.email:
+        recipient = member.email
     else:
-        recipient = to_e164(member.phone)
+        if channel == "mail":
+            channel = "sms"  # no address any more: the phone is the way left
+        try:
+            recipient = parse_phone(member.phone).e164
+        except JpValueError:
+            return None
     return queue_message(session, channel=channel, recipient=recipient, subject=subject, body=body,
                          member_id=member.id)
 

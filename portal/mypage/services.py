@@ -108,5 +108,5 @@ def dashboard(session: Session, member: Member, on: date) -> Dashboard:
         household=household,
         notices=notices_for(session, member, on),
         tips=_call(session, "portal.tips.services", "latest_for_member", member, limit=3),
-        access_history=_call(session, "portal.staff.services", "access_history", member.id, limit=5),
+        access_history=_call(session, "portal.audit.reports", "access_history", member.id, limit=5),
     )

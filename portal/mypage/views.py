@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from portal.auth.current import current_member
 from portal.clock import now_tokyo
 from portal.extensions import db
 from portal.mypage import services
+from portal.users import current_member
 
 bp = Blueprint("mypage", __name__)
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from flask import Flask, g, has_request_context, request
 
 from portal.logredact import redact
+from portal.users import user_kind
 
 ACCESS_LOGGER = "portal.access"
 
@@ -46,7 +47,7 @@ def _user_kind() -> str:
 
     try:
         if current_user.is_authenticated:
-            return current_user.get_id().split(":")[0]
+            return user_kind(current_user) or "unknown"
     except Exception:  # a broken session must not break the access line
         return "unknown"
     return "anonymous"

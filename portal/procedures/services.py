@@ -13,20 +13,20 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal import idempotency
 from portal.clock import now_tokyo, utcnow
 from portal.members.models import Member
 from portal.messaging.services import queue_notice
 from portal.procedures.models import KIND_LABELS, STATUS_LABELS, ProcedureEvent, ProcedureRequest
+from portal.service_errors import ServiceError
 
 
 FIRST_EVENT_NOTES = {"received": "受け付けました", "completed": "お手続きが完了しました",
                      "checking_documents": "受け付けました。書類を確認しています"}
 
 
-class ProcedureError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ProcedureError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def new_receipt_no() -> str:
@@ -36,9 +36,7 @@ def new_receipt_no() -> str:
 
 
 def find_by_key(session: Session, idempotency_key: str | None) -> ProcedureRequest | None:
-    if not idempotency_key:
-        return None
-    return session.scalar(select(ProcedureRequest).where(ProcedureRequest.idempotency_key == idempotency_key))
+    return idempotency.find_by_key(session, ProcedureRequest, idempotency_key)
 
 
 def start(session: Session, member: Member, kind: str, summary: str, *,
@@ -47,14 +45,10 @@ def start(session: Session, member: Member, kind: str, summary: str, *,
           staff_id: int | None = None, notify: bool = True) -> ProcedureRequest:
     """Create the procedure and its acknowledgement notice.
 
-    A repeated idempotency key (double click, resent form) returns the first
-    procedure instead of creating a second one.
+    A repeated idempotency key (double click, resent form, even two copies
+    arriving at the same instant) returns the first procedure instead of
+    creating a second one, and sends no second notice.
     """
-    existing = find_by_key(session, idempotency_key)
-    if existing is not None:
-        if existing.member_id != member.id:
-            raise ProcedureError("この申込はすでに処理されています。")
-        return existing
     request = ProcedureRequest(
         receipt_no=new_receipt_no(), member_id=member.id, kind=kind, status=status,
         summary=summary, effective_date=effective_date, idempotency_key=idempotency_key,
@@ -63,9 +57,10 @@ def start(session: Session, member: Member, kind: str, summary: str, *,
     )
     # The first event says what happened: "完了：受け付けました" read as a contradiction.
     request.events.append(ProcedureEvent(status=status, note=FIRST_EVENT_NOTES.get(status)))
-    session.add(request)
-    session.flush()
-    if notify:
+    request, created = idempotency.insert_once(session, request)
+    if request.member_id != member.id:
+        raise ProcedureError("この申込はすでに処理されています。")
+    if notify and created:
         queue_notice(session, member, f"【受付】{request.kind_label}",
                      f"{member.name}様 {request.kind_label}を受け付けました。受付番号 {request.receipt_no}。"
                      "状況はマイページの「手続き状況」でご確認いただけます。")

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
-from portal.auth.current import current_member
 from portal.clock import today
 from portal.extensions import db
 from portal.procedures import services
 from portal.procedures.models import ProcedureRequest
+from portal.users import current_member
 
 bp = Blueprint("procedures", __name__)
 

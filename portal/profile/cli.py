@@ -12,7 +12,7 @@ def register(app: Flask) -> None:
     @click.argument("receipt_no")
     def review_bank_change_command(receipt_no: str) -> None:
         """Mark a debit-account change as being checked (受付済 → 確認中)."""
-        from portal.cli import fail
+        from portal.cli_support import fail
         from portal.profile.services import ProfileError, find_bank_request, review_bank_change
 
         try:
@@ -27,7 +27,7 @@ def register(app: Flask) -> None:
     @click.argument("receipt_no")
     def complete_bank_change_command(receipt_no: str) -> None:
         """Switch the member's debit contracts to the new account (→ 完了)."""
-        from portal.cli import fail
+        from portal.cli_support import fail
         from portal.profile.services import ProfileError, complete_bank_change, find_bank_request
 
         try:

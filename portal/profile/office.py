@@ -1,8 +1,8 @@
 """The office's side of a debit-account change: accept it or send it back."""
 from __future__ import annotations
 
-from portal.backoffice.forms import ReasonForm
-from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+from portal.workqueue.forms import ReasonForm
+from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.jp.dates import format_date_jp
 from portal.profile import services
 

@@ -17,41 +17,46 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.clock import today, utcnow
+from portal.clock import today
 from portal.contracts.models import Contract, Product
 from portal.contracts.rerating import start_rerating
 from portal.gateways import GatewayError, mail_gateway
 from portal.jp import bank as jpbank
 from portal.jp.dates import add_business_days, first_debit_date, format_date_jp
 from portal.jp.errors import JpValueError
-from portal.jp.phone import Phone, mask_phone, parse_phone
+from portal.jp.phone import Phone, parse_phone
 from portal.jp.postal import PostalAddress, format_postal, lookup
 from portal.jp.text import normalize
 from portal.members.models import ACCOUNT_TYPES, DebitAccount, Member
-from portal.messaging.services import queue_message, queue_notice, to_e164
+from portal.messaging import preferences
+from portal.messaging.services import queue_message, queue_notice
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
-from portal.profile.models import CHANNEL_LABELS, PREFERENCE_CHANNELS, TOPIC_LABELS, TOPICS, NotificationPreference
+from portal.service_errors import ServiceError
+from portal.messaging.models import CHANNEL_LABELS, TOPIC_LABELS, TOPICS
 
 EMAIL_LINK_MAX_AGE = 24 * 60 * 60
 EMAIL_TOKEN_SALT = "profile.email-change"
 MSG_CHANGED_ELSEWHERE = ("ほかの画面で内容が変更されました。最新の登録内容をご確認のうえ、"
                          "もう一度入力してください。（入力内容は保存されていません）")
-MOBILE_PREFIXES = ("060", "070", "080", "090")
 
 
-class ProfileError(Exception):
-    """A change that cannot be made. `errors` maps form fields to Japanese messages."""
+class ProfileError(ServiceError):
+    """A change that cannot be made. `errors` maps form fields to Japanese messages
+    (several at once for the notice settings)."""
 
     def __init__(self, message: str, *, field_name: str | None = None,
                  errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = dict(errors or ({field_name: message} if field_name else {}))
+        super().__init__(message, field_name)
+        self._errors = dict(errors or ({field_name: message} if field_name else {}))
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self._errors
 
 
 class ConcurrentEditError(ProfileError):
@@ -279,11 +284,11 @@ def change_phone(session: Session, member: Member, new_phone: Phone, *, idempote
     existing = _existing(session, member, idempotency_key)
     if existing is not None:
         return existing
-    old = member.phone
+    old = parse_phone(member.phone)
     # Queued before the change so it goes to the number being replaced.
     queue_message(
-        session, member_id=member.id, channel="sms" if old.startswith(MOBILE_PREFIXES) else "voice",
-        recipient=to_e164(old), subject="【重要】電話番号の変更",
+        session, member_id=member.id, channel="sms" if old.can_receive_sms else "voice",
+        recipient=old.e164, subject="【重要】電話番号の変更",
         body=(f"{member.name}様 マイページでご登録の電話番号が変更されました（新しい番号 {new_phone.masked}）。"
               "お心当たりがない場合は、すぐにサービスセンターへご連絡ください。"),
     )
@@ -295,7 +300,7 @@ def change_phone(session: Session, member: Member, new_phone: Phone, *, idempote
     )
     audit.record("profile.phone_change", target_type="member", target_id=member.id,
                  detail={"receipt_no": request.receipt_no,
-                         "before": {"phone": mask_phone(old)}, "after": {"phone": new_phone.masked}})
+                         "before": {"phone": old.masked}, "after": {"phone": new_phone.masked}})
     return request
 
 
@@ -623,69 +628,15 @@ LEGAL_NOTICES = (
 )
 
 
-def _is_mobile(member: Member) -> bool:
-    return member.phone[:3] in MOBILE_PREFIXES
-
-
-def default_channel(member: Member, topic: str) -> str:
-    if topic == "procedure":
-        return "sms" if _is_mobile(member) else ("mail" if member.email else "post")
-    return "post"
-
-
-def _preference_row(session: Session, member: Member) -> NotificationPreference | None:
-    return session.scalar(select(NotificationPreference).where(NotificationPreference.member_id == member.id))
-
-
-def preferences_for(session: Session, member: Member) -> dict[str, str]:
-    row = _preference_row(session, member)
-    return {topic: row.channel_for(topic) if row else default_channel(member, topic) for topic in TOPICS}
-
-
-def notice_channel(member: Member, topic: str) -> str | None:
-    """The electronic channel for a notice of this topic: 'sms', 'mail' or None.
-
-    None when the member chose post (paper only) or no notice. Topics outside
-    the member's choices (security notices and the like) always go out.
-    """
-    from portal.extensions import db
-
-    if topic not in TOPICS:
-        return "sms" if _is_mobile(member) else ("mail" if member.email else None)
-    session = object_session(member) or db.session
-    choice = preferences_for(session, member)[topic]
-    if choice == "sms":
-        return "sms" if _is_mobile(member) else ("mail" if member.email else None)
-    if choice == "mail":
-        return "mail" if member.email else ("sms" if _is_mobile(member) else None)
-    return None
-
-
 def save_preferences(session: Session, member: Member, choices: dict[str, str], *,
                      idempotency_key: str | None, staff_id: int | None = None) -> ProcedureRequest:
     existing = _existing(session, member, idempotency_key)
     if existing is not None:
         return existing
-    errors: dict[str, str] = {}
-    for topic in TOPICS:
-        choice = choices.get(topic)
-        if choice not in PREFERENCE_CHANNELS:
-            errors[topic] = "受け取り方法を選んでください"
-        elif choice == "sms" and not _is_mobile(member):
-            errors[topic] = "ご登録の電話番号は携帯電話ではないため、SMSは選べません"
-        elif choice == "mail" and not member.email:
-            errors[topic] = "メールアドレスが登録されていません。先にメールアドレスを登録してください"
+    errors = preferences.check_choices(member, choices)
     if errors:
         raise ProfileError(next(iter(errors.values())), errors=errors)
-    before = preferences_for(session, member)
-    row = _preference_row(session, member)
-    if row is None:
-        row = NotificationPreference(member_id=member.id)
-        session.add(row)
-    for topic in TOPICS:
-        setattr(row, f"{topic}_channel", choices[topic])
-    row.updated_at = utcnow()
-    session.flush()
+    before = preferences.store_preferences(session, member, choices)
     summary = "、".join(f"{TOPIC_LABELS[t].split('（')[0]}：{CHANNEL_LABELS[choices[t]]}" for t in TOPICS)
     request = procedures.start(session, member, "notification_settings", summary, status="completed",
                                effective_date=today(), idempotency_key=idempotency_key, staff_id=staff_id,

@@ -7,17 +7,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth import sessions
-from portal.auth.current import acting_staff_id, current_member, is_acting, refuse_while_acting
 from portal.auth.passwords import verify_password
 from portal.extensions import db, limiter
 from portal.jp import bank as jpbank
 from portal.jp.dates import first_debit_date, format_date_jp
 from portal.jp.phone import mask_phone
 from portal.clock import today
+from portal.idempotency import new_form_token
 from portal.profile import services
 from portal.profile.forms import (AddressForm, BankAccountForm, CodeForm, EmailConfirmForm, EmailForm,
-                                  NotificationForm, PhoneForm, ReauthForm, new_form_token)
-from portal.profile.models import TOPICS
+                                  NotificationForm, PhoneForm, ReauthForm)
+from portal.messaging import preferences
+from portal.messaging.models import TOPICS
+from portal.service_errors import show_on_form
+from portal.users import acting_staff_id, current_member, is_acting, refuse_while_acting
 
 bp = Blueprint("profile", __name__)
 
@@ -26,14 +29,8 @@ STEP_UP_TARGETS = {"phone": "profile.phone", "bank": "profile.bank_account", "pa
 
 
 def _apply_errors(form, error: services.ProfileError) -> None:
-    """Put each message next to its field; anything without a field becomes a flash."""
-    placed = False
-    for name, message in error.errors.items():
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = list(target.errors or []) + [message]
-            placed = True
-    if not placed:
+    """Each message next to its field; anything without a field becomes a flash."""
+    if not show_on_form(form, error):
         flash(error.message, "error")
 
 
@@ -53,7 +50,7 @@ def index():
     return render_template(
         "profile/index.html", member=member,
         debit=services.current_debit_account(db.session, member),
-        preferences=services.preferences_for(db.session, member),
+        preferences=preferences.preferences_for(db.session, member),
         pending=services.pending_changes(db.session, member),
         masked_email=services.mask_email(member.email),
     )
@@ -396,7 +393,7 @@ def notifications():
     form = NotificationForm()
     if request.method == "GET":
         form.form_token.data = new_form_token()
-        for topic, choice in services.preferences_for(db.session, member).items():
+        for topic, choice in preferences.preferences_for(db.session, member).items():
             getattr(form, topic).data = choice
     elif form.validate():
         choices = {topic: getattr(form, topic).data for topic in TOPICS}

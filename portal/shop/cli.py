@@ -24,7 +24,7 @@ def register(app: Flask) -> None:
     @click.option("--tracking", default=None, help="the carrier's tracking number")
     def shop_mark_shipped(order_no: str, tracking: str | None) -> None:
         """Mark a paid order ORDER_NO as shipped (発送済)."""
-        from portal.cli import fail
+        from portal.cli_support import fail
         from portal.shop.services import ShopError, get_order_by_no, mark_shipped
 
         order = get_order_by_no(db.session, order_no.strip().upper())

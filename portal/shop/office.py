@@ -2,17 +2,15 @@
 and are marked shipped with the tracking number."""
 from __future__ import annotations
 
-from portal.backoffice.forms import TrackingForm
-from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+from portal.workqueue.forms import TrackingForm
+from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.contracts.shipping import clean_tracking_no
+from portal.service_errors import ServiceError
 from portal.shop import services
 
 
-class KitShippingError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class KitShippingError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def _order(session, request):

@@ -6,6 +6,7 @@ from datetime import date
 from io import BytesIO
 
 from portal.clock import to_tokyo, today
+from portal.jp.dates import format_date_jp
 from portal.jp.money import TAX_RATE_PERCENT, yen
 from portal.members.models import Member
 from portal.shop.models import ShopOrder
@@ -34,7 +35,7 @@ class Receipt:
             ("品名", self.description),
             ("税抜金額", yen(self.subtotal_yen)),
             (f"消費税（{TAX_RATE_PERCENT}%）", yen(self.tax_yen)),
-            ("お支払日", f"{self.paid_on.year}年{self.paid_on.month}月{self.paid_on.day}日"),
+            ("お支払日", format_date_jp(self.paid_on)),
             ("お支払方法", self.payment),
         ]
 
@@ -48,10 +49,6 @@ def receipt_for(order: ShopOrder, member: Member) -> Receipt:
         description=f"{order.product_name}（{order.recipient_name}様分）", paid_on=to_tokyo(order.paid_at).date(),
         issued_on=today(), payment=card,
     )
-
-
-def _jdate(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def receipt_pdf(receipt: Receipt) -> bytes:
@@ -71,7 +68,7 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     pdf.setFont(FONT, 22)
     pdf.drawCentredString(width / 2, height - 22 * mm, "領収書")
     pdf.setFont(FONT, 10)
-    pdf.drawRightString(width - 15 * mm, height - 14 * mm, f"発行日 {_jdate(receipt.issued_on)}")
+    pdf.drawRightString(width - 15 * mm, height - 14 * mm, f"発行日 {format_date_jp(receipt.issued_on)}")
     pdf.setFont(FONT, 14)
     pdf.drawString(15 * mm, height - 38 * mm, f"{receipt.addressee} 様")
     pdf.line(15 * mm, height - 40 * mm, 95 * mm, height - 40 * mm)

@@ -23,11 +23,14 @@ from portal.clock import now_tokyo, to_tokyo, today, utcnow
 from portal.gateways import GatewayError
 from portal.gateways.payments import (CardDeclined, InvoiceInfo, NotFoundAtProvider, PaymentIntentInfo,
                                      SubscriptionInfo, payments)
+from portal.idempotency import insert_once
+from portal.jp.dates import add_months, format_date_jp, format_month_day_jp
 from portal.jp.money import tax_amount, tax_included, yen
 from portal.members.models import InsuredPerson, Member
 from portal.messaging.services import queue_notice
 from portal.procedures.models import ProcedureRequest
 from portal.procedures.services import change_status, start
+from portal.service_errors import ServiceError
 from portal.shop import catalogue
 from portal.shop.catalogue import Offer
 from portal.shop.models import ShopCustomer, ShopOrder, ShopReminder, ShopSubscription, StripeEvent
@@ -42,11 +45,8 @@ NOT_ELIGIBLE = ("組合員価格でのご購入は、ご契約中の組合員さ
                 "マイページにログインしてください。")
 
 
-class ShopError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ShopError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 # --- catalogue and eligibility -----------------------------------------------------
@@ -85,36 +85,11 @@ def new_order_no() -> str:
     return f"S{now_tokyo():%y%m}-" + "".join(secrets.choice(alphabet) for _ in range(8))
 
 
-def new_form_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def _check_token(token: str | None) -> str:
     token = (token or "").strip()
     if not 16 <= len(token) <= 64:
         raise ShopError("お手数ですが、画面を読み込み直してからもう一度お申し込みください。")
     return token
-
-
-def _insert_once(session: Session, row: Any, model: Any, key: str) -> tuple[Any, bool]:
-    """Insert `row` unless a row with this idempotency key exists; (row, created).
-
-    The unique key decides under concurrency: the loser's INSERT fails inside its
-    SAVEPOINT and it reads the winner's row instead.
-    """
-    existing = session.scalar(select(model).where(model.idempotency_key == key))
-    if existing is not None:
-        return existing, False
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        existing = session.scalar(select(model).where(model.idempotency_key == key))
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
 
 
 def _touch(row: Any) -> None:
@@ -146,7 +121,7 @@ def place_order(session: Session, member: Member, sku: str, person_id: int | Non
         unit_price_yen=offer.member_price_yen, tax_yen=tax_amount(offer.member_price_yen),
         total_yen=tax_included(offer.member_price_yen), status="awaiting_payment", made_by_staff_id=staff_id,
     )
-    order, created = _insert_once(session, order, ShopOrder, token)
+    order, created = insert_once(session, order)
     if order.member_id != member.id:
         raise ShopError("このお申し込みはすでに処理されています。")
     if created:
@@ -357,7 +332,7 @@ def subscribe(session: Session, member: Member, sku: str, person_id: int | None,
         tax_yen=tax_amount(offer.member_price_yen), total_yen=tax_included(offer.member_price_yen),
         status="pending", made_by_staff_id=staff_id,
     )
-    subscription, created = _insert_once(session, subscription, ShopSubscription, token)
+    subscription, created = insert_once(session, subscription)
     if subscription.member_id != member.id:
         raise ShopError("このお申し込みはすでに処理されています。")
     if created:
@@ -481,7 +456,7 @@ def record_invoice(session: Session, subscription: ShopSubscription, invoice: In
         total_yen=subscription.total_yen, status="paid", stripe_invoice_id=invoice.id,
         payment_intent_id=invoice.payment_intent, card_last4=subscription.card_last4, paid_at=now,
     )
-    order, created = _insert_once(session, order, ShopOrder, key)
+    order, created = insert_once(session, order)
     if created:
         procedure = start(session, member, "shop_order",
                           f"{order.product_name}（{order.recipient_name}様）定期お届け {yen(order.total_yen)}（税込）",
@@ -497,12 +472,6 @@ def get_subscription_for(session: Session, member: Member, subscription_id: int)
     if subscription is None or subscription.member_id != member.id:
         return None
     return subscription
-
-
-def add_months(instant: datetime, months: int) -> datetime:
-    from portal.gateways.payments import _add_months
-
-    return _add_months(instant, months)
 
 
 def skip_next_delivery(session: Session, member: Member, subscription: ShopSubscription) -> ShopSubscription:
@@ -522,8 +491,8 @@ def skip_next_delivery(session: Session, member: Member, subscription: ShopSubsc
     procedure = _procedure(session, subscription.procedure_id)
     if procedure is not None:
         change_status(session, procedure, procedure.status,
-                      note=f"{_jdate(skipped)}のお届けをスキップしました。次回のご請求は"
-                           f"{_jdate(subscription.next_charge_at)}です。")
+                      note=f"{format_date_jp(skipped)}のお届けをスキップしました。次回のご請求は"
+                           f"{format_date_jp(subscription.next_charge_at)}です。")
     audit.record("shop.subscription_skip", target_type="shop_subscription", target_id=subscription.id,
                  detail={"skipped": _tokyo_date(skipped).isoformat()}, member_id=member.id)
     session.flush()
@@ -542,7 +511,7 @@ def cancel_subscription(session: Session, member: Member, subscription: ShopSubs
     procedure = _procedure(session, subscription.procedure_id)
     if procedure is not None:
         change_status(session, procedure, procedure.status,
-                      note=f"解約を受け付けました。{_jdate(subscription.ends_at)}で終了し、以降のご請求はありません。")
+                      note=f"解約を受け付けました。{format_date_jp(subscription.ends_at)}で終了し、以降のご請求はありません。")
     audit.record("shop.subscription_cancel", target_type="shop_subscription", target_id=subscription.id,
                  detail={"ends": _tokyo_date(subscription.ends_at).isoformat() if subscription.ends_at else None},
                  member_id=member.id)
@@ -559,13 +528,6 @@ def next_delivery_date(subscription: ShopSubscription) -> date | None:
 def _tokyo_date(instant: datetime | None) -> date:
     assert instant is not None
     return to_tokyo(instant).date()
-
-
-def _jdate(instant: datetime | None) -> str:
-    if instant is None:
-        return ""
-    d = _tokyo_date(instant)
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 # --- reminders -----------------------------------------------------------------------
@@ -595,9 +557,9 @@ def send_due_reminders(session: Session) -> int:
         last_day = charge_date - timedelta(days=1)
         card = f"（末尾{course.card_last4}）" if course.card_last4 else ""
         queue_notice(session, member, "【ご案内】健康チェッカー 定期コースの次回お届け",
-                     f"{member.name}様 {charge_date.month}月{charge_date.day}日に{course.product_name}"
+                     f"{member.name}様 {format_month_day_jp(charge_date)}に{course.product_name}"
                      f"（{course.recipient_name}様）の代金{yen(course.total_yen)}（税込）をご登録のカード{card}で"
-                     f"お支払いいただき、お届けします。スキップ・解約は{last_day.month}月{last_day.day}日までに"
+                     f"お支払いいただき、お届けします。スキップ・解約は{format_month_day_jp(last_day)}までに"
                      "マイページの「ご注文履歴」からお手続きください。")
         sent += 1
     session.flush()

@@ -6,15 +6,17 @@ import logging
 from flask import Blueprint, abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.auth.current import acting_staff_id, current_member, is_acting, refuse_while_acting
 from portal.extensions import csrf, db
 from portal.gateways import GatewayError
 from portal.gateways.payments import payments
+from portal.idempotency import new_form_token
 from portal.members.models import Member
 from portal.ops import metrics
+from portal.service_errors import show_on_form
 from portal.shop import catalogue, receipts, services
 from portal.shop.forms import ActionForm, OrderForm, PaymentForm
 from portal.shop.services import ShopError
+from portal.users import acting_staff_id, current_member, is_acting, is_member, refuse_while_acting
 
 bp = Blueprint("shop", __name__)
 log = logging.getLogger(__name__)
@@ -22,7 +24,7 @@ log = logging.getLogger(__name__)
 
 def _viewer() -> Member | None:
     """The member looking at a public shop page, if any (staff acting count as that member)."""
-    if is_acting() or (current_user.is_authenticated and current_user.get_id().startswith("member:")):
+    if is_acting() or is_member(current_user):
         return current_member()
     return None
 
@@ -54,7 +56,7 @@ def _order_form(member: Member | None, offer: catalogue.Offer) -> OrderForm:
     form.person_id.choices = [(0, "選んでください")] + [
         (p.id, f"{p.name}（{p.relation_label}）") for p in people]
     if not form.token.data:
-        form.token.data = services.new_form_token()
+        form.token.data = new_form_token()
     return form
 
 
@@ -94,7 +96,7 @@ def order(sku: str):
                         staff_id=acting_staff_id())
     except ShopError as error:
         db.session.rollback()
-        getattr(form, error.field or "person_id").errors.append(error.message)
+        show_on_form(form, error, default="person_id")
         return _render_show(offer, form, member, 422)
     db.commit()
     if offer.is_subscription:

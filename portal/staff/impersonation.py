@@ -22,15 +22,11 @@ from flask import flash, g, redirect, request, url_for
 from portal import audit
 from portal.auth import sessions
 from portal.clock import to_tokyo, utcnow
+from portal.endpoints import is_public, is_staff_endpoint
 from portal.extensions import db
-from portal.security import is_public
 
 ENDED_MESSAGE = "代理操作の上限時間（30分）を過ぎたため、代理操作を終了しました。"
 INACTIVE_MESSAGE = "組合員の状態が変わったため、代理操作を終了しました。"
-
-
-def _is_staff_endpoint(endpoint: str | None) -> bool:
-    return bool(endpoint) and (endpoint.startswith("staff.") or endpoint.startswith("staff_"))
 
 
 def load_acting():
@@ -39,13 +35,13 @@ def load_acting():
     row = sessions.current()
     if row is None or row.ended_at is not None or row.staff_id is None:
         return None
-    from portal.staff.access import current_staff
+    from portal.users import current_staff
 
     staff = current_staff()
     if staff is None or staff.id != row.staff_id:
         return None
     if row.acting_member_id is None:
-        if is_public(request.endpoint) or _is_staff_endpoint(request.endpoint):
+        if is_public(request.endpoint) or is_staff_endpoint(request.endpoint):
             return None
         # A staff user is never a member: member pages only while acting.
         return redirect(url_for("staff.home"))

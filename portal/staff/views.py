@@ -9,14 +9,15 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
                    session, url_for)
 
 from portal import audit
+from portal.audit import reports
 from portal.auth import sessions, throttle
 from portal.auth.throttle import SignInDelayed
 from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.jp.errors import JpValueError
 from portal.jp.text import digits_only
+from portal.service_errors import show_on_form
 from portal.staff import services
-from portal.staff.access import current_staff, staff_required
 from portal.staff.forms import (
     ActForm,
     AuditFilterForm,
@@ -27,6 +28,7 @@ from portal.staff.forms import (
     TotpForm,
 )
 from portal.staff.models import StaffUser
+from portal.users import current_staff, staff_required
 
 bp = Blueprint("staff", __name__)
 
@@ -237,8 +239,7 @@ def act_start(member_id: int):
                                        form.reason_code.data, form.reason_text.data)
     except services.StaffError as error:
         db.session.rollback()
-        if error.field:
-            getattr(form, error.field).errors.append(error.message)
+        if show_on_form(form, error):
             return _render_member(overview, form, 400)
         return _render_member(overview, form, 409, error.message)
     sessions.rotate()
@@ -270,13 +271,13 @@ def act_end():
 
 
 # --- audit log (admin) ---------------------------------------------------------------
-def _audit_filters() -> tuple[AuditFilterForm, services.AuditFilter]:
+def _audit_filters() -> tuple[AuditFilterForm, reports.AuditFilter]:
     form = AuditFilterForm(request.args)
     form.staff_id.choices = [("", "すべて")] + [(str(s.id), f"{s.name}（{s.email}）")
                                                for s in services.list_staff(db.session)]
-    form.action.choices = [("", "すべて")] + [(a, services.ACTION_LABELS.get(a, a))
-                                             for a in services.audit_actions(db.session)]
-    filters = services.AuditFilter()
+    form.action.choices = [("", "すべて")] + [(a, reports.ACTION_LABELS.get(a, a))
+                                             for a in reports.audit_actions(db.session)]
+    filters = reports.AuditFilter()
     if form.validate():
         filters.staff_id = int(form.staff_id.data) if form.staff_id.data else None
         filters.action = form.action.data or None
@@ -294,7 +295,7 @@ def _audit_filters() -> tuple[AuditFilterForm, services.AuditFilter]:
 @staff_required("admin")
 def audit_log():
     form, filters = _audit_filters()
-    page = services.search_audit(db.session, filters, page=_page_arg())
+    page = reports.search_audit(db.session, filters, page=_page_arg())
     return render_template("staff/audit.html", form=form, page=page, query=request.args.to_dict())
 
 
@@ -302,7 +303,7 @@ def audit_log():
 @staff_required("admin")
 def audit_csv():
     form, filters = _audit_filters()
-    body = services.audit_csv(db.session, filters)
+    body = reports.audit_csv(db.session, filters)
     audit.record("audit.export", target_type="audit_log",
                  detail={"staff_id": filters.staff_id, "member_no": filters.member_no, "action": filters.action,
                          "from": filters.date_from, "to": filters.date_to})
@@ -319,7 +320,7 @@ def audit_access():
     form, filters = _audit_filters()
     report = None
     if filters.staff_id:
-        report = services.staff_access_report(db.session, filters.staff_id, date_from=filters.date_from,
+        report = reports.staff_access_report(db.session, filters.staff_id, date_from=filters.date_from,
                                               date_to=filters.date_to)
     return render_template("staff/audit_access.html", form=form, report=report)
 
@@ -342,8 +343,7 @@ def user_new():
                                                             form.selected_roles())
         except services.StaffError as error:
             db.session.rollback()
-            target = form.role_support if error.field == "roles" else getattr(form, error.field or "email")
-            target.errors.append(error.message)
+            show_on_form(form, error, default="email", rename={"roles": "role_support"})
         else:
             audit.record("staff.user_create", target_type="staff", target_id=staff.id,
                          detail={"email": staff.email, "roles": sorted(staff.role_names)})

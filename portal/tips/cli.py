@@ -6,10 +6,10 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from portal.cli import _database_guard
+    from portal.cli_support import database_guard
 
     @app.cli.command("publish-scheduled")
-    @_database_guard
+    @database_guard
     def publish_scheduled_command() -> None:
         """Publish scheduled tips that are due; idempotent and safe on several servers at once."""
         from portal.extensions import db

@@ -23,6 +23,7 @@ from portal.clock import today, utcnow
 from portal.contracts.models import Contract, Product
 from portal.jp.dates import age_on
 from portal.members.models import InsuredPerson, Member
+from portal.service_errors import ServiceError
 from portal.tips.models import AUDIENCES, TIP_STATUSES, Tip, TipCategory, TipRevision
 
 DEFAULT_CATEGORIES = (("health", "健康", 10), ("living", "暮らし", 20), ("seasonal-food", "季節の食べもの", 30),
@@ -50,11 +51,8 @@ CHILD_AGE_LIMIT = 18
 SENIOR_AGE = 60
 
 
-class TipError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class TipError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 @dataclass

@@ -8,12 +8,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from portal.clock import TOKYO, to_tokyo
 from portal.extensions import db
 from portal.gateways import GatewayError
-from portal.staff.access import current_staff, staff_required
+from portal.service_errors import show_on_form
 from portal.tips import services
 from portal.tips.forms import CategoryForm, ScheduleForm, TipForm
 from portal.tips.markdown import render_markdown
 from portal.tips.models import AUDIENCE_LABELS, STATUS_LABELS, TIP_STATUSES, Tip, TipRevision
 from portal.tips.services import TipError, TipInput
+from portal.users import current_staff, staff_required
 
 bp = Blueprint("tips", __name__)
 staff_bp = Blueprint("staff_tips", __name__)
@@ -33,15 +34,6 @@ def tip_cover_url(key: str | None) -> str | None:
     except GatewayError:
         return None
     return url or url_for("tips.image", name=services.image_name(key))
-
-
-@bp.app_template_filter("jdate_only")
-def jdate_only(value) -> str:
-    """A published instant as a Tokyo date: 2026年12月1日."""
-    if value is None:
-        return ""
-    local = to_tokyo(value)
-    return f"{local.year}年{local.month}月{local.day}日"
 
 
 # --- members ----------------------------------------------------------------------
@@ -127,10 +119,7 @@ def _input_from(form: TipForm) -> TipInput:
 
 
 def _show_error(form, error: TipError) -> None:
-    field = form._fields.get(error.field) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
+    if not show_on_form(form, error):
         flash(error.message, "error")
 
 

@@ -6,8 +6,6 @@ VoiceError with a Japanese message (and the form field it belongs to).
 """
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
 import secrets
@@ -19,11 +17,11 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, case, extract, func, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from portal.clock import TOKYO, now_tokyo, to_tokyo, today, utcnow
 from portal.contracts.models import Contract
+from portal.idempotency import find_by_key, insert_once
 from portal.jp.dates import add_business_days, fiscal_year, fiscal_year_range
 from portal.jp.errors import JpValueError
 from portal.jp.phone import parse_phone
@@ -31,6 +29,8 @@ from portal.jp.text import normalize
 from portal.members.models import Member
 from portal.messaging.models import OutboxMessage
 from portal.messaging.services import queue_message, queue_notice
+from portal.pagination import Page, page_count
+from portal.service_errors import ServiceError
 from portal.staff.models import StaffUser
 from portal.voices.models import (
     CHANNEL_LABELS, COMPLAINT_RESPONSE_BUSINESS_DAYS, ITEM_PROGRESS, KIND_LABELS, STATUS_LABELS,
@@ -43,11 +43,8 @@ MAX_REPLY_CHARS = 4000
 MAX_NOTE_CHARS = 2000
 
 
-class VoiceError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class VoiceError(ServiceError):
+    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 class VoiceConflict(VoiceError):
@@ -138,9 +135,7 @@ class Submission:
 
 
 def _voice_by_key(session: Session, key: str | None) -> Voice | None:
-    if not key:
-        return None
-    return session.scalar(select(Voice).where(Voice.idempotency_key == key))
+    return find_by_key(session, Voice, key)
 
 
 def submit_voice(session: Session, *, kind: str, topic: str, body: str, wants_reply: bool,
@@ -187,16 +182,9 @@ def submit_voice(session: Session, *, kind: str, topic: str, body: str, wants_re
         received_at=received, received_on=received_on, response_due_on=response_due_on(kind, received_on),
         idempotency_key=idempotency_key,
     )
-    try:
-        # A savepoint: two copies of the same form arriving at once meet the unique key.
-        with session.begin_nested():
-            session.add(voice)
-            session.flush()
-    except IntegrityError:
-        existing = _voice_by_key(session, idempotency_key)
-        if existing is None:
-            raise
-        return Submission(existing, created=False)
+    voice, created = insert_once(session, voice)
+    if not created:  # two copies of the same form arrived at once: the first one won
+        return Submission(voice, created=False)
 
     subject = "【受付】お客さまの声"
     reply_note = ("ご回答はマイページの「お客さまの声」でもご確認いただけます。" if member
@@ -282,27 +270,7 @@ class InboxFilters:
         return {k: v for k, v in self.__dict__.items() if v}
 
 
-@dataclass
-class Page:
-    items: list[Voice]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def inbox(session: Session, filters: InboxFilters, page: int = 1, per_page: int = 50) -> Page:
+def inbox(session: Session, filters: InboxFilters, page: int = 1, per_page: int = 50) -> Page[Voice]:
     """Voices for the staff inbox: new (受付) complaints first, then newest first."""
     conditions = []
     if filters.kind in VOICE_KINDS:
@@ -321,7 +289,7 @@ def inbox(session: Session, filters: InboxFilters, page: int = 1, per_page: int 
         conditions += [Voice.response_due_on < today(), Voice.first_response_at.is_(None), Voice.status != "closed"]
     where = and_(*conditions) if conditions else true()
     total = session.scalar(select(func.count()).select_from(Voice).where(where)) or 0
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = max(1, min(page, page_count(total, per_page)))
     # Two ordered reads instead of ORDER BY an expression (which sorts every row):
     # the new complaints (few; index on status, received_at), then everything else
     # newest first (a backward scan of the received_at index that stops at the page).
@@ -696,34 +664,6 @@ def chart_svg(report: VoiceReport, name: str) -> str:
     svg = chart.render(is_unicode=True)
     # Scripts never run in an <img>, but the document should not carry any either.
     return _SCRIPT_RE.sub("", svg)
-
-
-# ---------------------------------------------------------------- CSV
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
-
-
-def csv_safe(value: Any) -> Any:
-    """Neutralise spreadsheet formulas (OWASP CSV injection): text starting with
-    = + - @ tab or CR gets a leading apostrophe. Numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def csv_text(rows: Iterable[Iterable[Any]]) -> str:
-    """UTF-8 CSV with a BOM so Excel opens it as UTF-8; every text cell made safe."""
-    return "\ufeff" + "".join(csv_lines(rows))
-
-
-def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([csv_safe(v) for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
 
 
 def _fmt_change(value: float | None) -> Any:

@@ -1,7 +1,6 @@
 """The voice form (/voices/new, /voices) and the CS staff pages (/staff/voices…)."""
 from __future__ import annotations
 
-import secrets
 
 from flask import (
     Blueprint, Response, abort, flash, redirect, render_template, request, session, stream_with_context, url_for,
@@ -11,11 +10,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal import audit
-from portal.auth.current import current_member, refuse_while_acting
 from portal.clock import now_tokyo, today
 from portal.contracts.models import Contract
+from portal.csvexport import csv_lines, csv_text
 from portal.extensions import db, limiter
-from portal.staff.access import current_staff, staff_required
+from portal.idempotency import new_form_token
+from portal.service_errors import show_on_form
+from portal.users import current_member, current_staff, is_member, refuse_while_acting, staff_required
 from portal.voices import services
 from portal.voices.forms import (
     AssignForm, InboxFilterForm, ItemForm, LinkItemForm, NoteForm, RegisterVoiceForm, ReplyForm, StatusForm,
@@ -35,7 +36,7 @@ _TOKENS_KEPT = 5
 # ---------------------------------------------------------------- member side
 
 def _member_signed_in() -> bool:
-    return bool(current_user.is_authenticated and current_user.get_id().startswith("member:"))
+    return is_member(current_user)
 
 
 def _member_key() -> str:
@@ -48,7 +49,7 @@ def _submitted(response) -> bool:
 
 
 def _issue_token() -> str:
-    token = secrets.token_urlsafe(24)
+    token = new_form_token()
     session["voice_tokens"] = (session.get("voice_tokens", []) + [token])[-_TOKENS_KEPT:]
     return token
 
@@ -86,8 +87,7 @@ def new():
                     contact_name=form.contact_name.data, contact_email=form.contact_email.data,
                     contact_phone=form.contact_phone.data, idempotency_key=token)
             except services.VoiceError as error:
-                target = getattr(form, error.field or "", None) or form.body
-                target.errors = list(target.errors) + [error.message]
+                show_on_form(form, error, default="body")
             else:
                 voice = result.voice
                 if result.created:
@@ -158,8 +158,7 @@ def register():
                 member_no=form.member_no.data, contact_name=form.contact_name.data,
                 contact_email=form.contact_email.data, contact_phone=form.contact_phone.data)
         except services.VoiceError as error:
-            target = getattr(form, error.field or "", None) or form.body
-            target.errors = list(target.errors) + [error.message]
+            show_on_form(form, error, default="body")
         else:
             audit.record("voice.registered", target_type="voice", target_id=voice.id,
                          member_id=voice.member_id, detail={"kind": voice.kind, "channel": voice.channel})
@@ -349,8 +348,7 @@ def items():
             item = services.create_item(db.session, title=form.title.data, description=form.description.data or "",
                                         owner_staff_id=_owner_id(form), due_on=form.due_on.data, voice_ids=voice_ids)
         except services.VoiceError as error:
-            target = getattr(form, error.field or "", None) or form.title
-            target.errors = list(target.errors) + [error.message]
+            show_on_form(form, error, default="title")
         else:
             audit.record("improvement_item.created", target_type="improvement_item", target_id=item.id,
                          detail={"voice_ids": voice_ids})
@@ -374,8 +372,7 @@ def item(item_id: int):
                                  owner_staff_id=_owner_id(form), due_on=form.due_on.data,
                                  progress=form.progress.data, progress_note=form.progress_note.data or "")
         except services.VoiceError as error:
-            target = getattr(form, error.field or "", None) or form.title
-            target.errors = list(target.errors) + [error.message]
+            show_on_form(form, error, default="title")
         else:
             audit.record("improvement_item.updated", target_type="improvement_item", target_id=row.id,
                          detail={"progress": row.progress})
@@ -438,7 +435,7 @@ def report_csv():
     data = services.yearly_report(db.session, fy)
     audit.record("voice.report_exported", target_type="voice_report", target_id=fy)
     db.commit()
-    return _csv_response(iter([services.csv_text(services.report_rows(data))]), f"voices-report-{fy}.csv")
+    return _csv_response(iter([csv_text(services.report_rows(data))]), f"voices-report-{fy}.csv")
 
 
 @staff_bp.get("/staff/voices/export.csv", endpoint="export_csv")
@@ -450,6 +447,6 @@ def export_csv():
 
     def generate():
         yield "\ufeff"
-        yield from services.csv_lines(services.export_rows(db.session, fy))
+        yield from csv_lines(services.export_rows(db.session, fy))
 
     return _csv_response(generate(), f"voices-{fy}.csv")

@@ -30,7 +30,7 @@ def sign_in_with_passkey(client, authenticator: SoftAuthenticator, **get_kw):
 
 
 def code_sent_to(db_session, national: str) -> str:
-    from portal.messaging.models import DevOutboxEntry
+    from portal.gateways.models import DevOutboxEntry
 
     db_session.expire_all()
     entry = db_session.scalars(select(DevOutboxEntry).where(DevOutboxEntry.recipient == "+81" + national[1:])

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from portal.account.models import Passkey, SignInEvent, WebAuthnChallenge
+from portal.account.models import Passkey, WebAuthnChallenge
+from portal.auth.models import SignInEvent
 from portal.clock import utcnow
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 from tests.account.authenticator import SoftAuthenticator
 from tests.account.conftest import register_passkey, sign_in_with_passkey
 

@@ -8,12 +8,13 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select, update
 
-from portal.account.models import SignInEvent
+from portal.auth.models import SignInEvent
 from portal.auth.models import AuthSession, KnownDevice
 from portal.auth.passwords import verify_password
 from portal.clock import utcnow
-from portal.messaging.models import DevOutboxEntry, OutboxMessage
-from portal.staff.models import AuditLog
+from portal.gateways.models import DevOutboxEntry
+from portal.messaging.models import OutboxMessage
+from portal.audit.models import AuditLog
 from tests.account.conftest import code_sent_to
 
 
@@ -200,7 +201,7 @@ def test_history_keeps_successes_and_failures_with_method(app, make_member, db_s
 
 
 def test_history_shows_the_last_thirty(app, make_member, db_session):
-    from portal.account.services import record_sign_in
+    from portal.auth.history import record_sign_in
     member = make_member()
     for _ in range(35):
         record_sign_in(db_session, member.id, "password", success=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from portal.account.models import Passkey
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 from tests.account.authenticator import SoftAuthenticator
 
 

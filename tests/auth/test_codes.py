@@ -13,7 +13,7 @@ from portal.auth.codes import CodeError, code_for, send_code, verify_code
 from portal.auth.models import CodeChallenge
 from portal.clock import TOKYO
 from portal.extensions import db
-from portal.messaging.models import DevOutboxEntry
+from portal.gateways.models import DevOutboxEntry
 
 START = datetime(2026, 11, 2, 10, 0, tzinfo=TOKYO)
 PHONE = "09076540002"

@@ -13,7 +13,7 @@ from portal.auth.passwords import verify_password
 from portal.clock import TOKYO
 from portal.gateways.sms import OutboxSmsGateway
 from portal.members.models import Member
-from portal.messaging.models import DevOutboxEntry
+from portal.gateways.models import DevOutboxEntry
 from tests.auth.conftest import identity
 
 NEW_PASSWORD = "Kotoba-no-mori-77"

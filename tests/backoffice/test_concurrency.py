@@ -15,7 +15,7 @@ from portal import create_app
 from portal.db import make_engine
 from portal.extensions import db
 from portal.members.models import Member
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 from portal.models import metadata
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureEvent, ProcedureRequest

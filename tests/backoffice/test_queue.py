@@ -7,14 +7,14 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from portal.backoffice import kinds, services
+from portal.workqueue import kinds, services
 from portal.backoffice.models import WorkHold
 from portal.members.models import DebitAccount
 from portal.messaging.models import OutboxMessage
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
 from portal.profile.services import BankAccountInput, request_bank_change
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 
 
 def audit_count(db_session, action: str) -> int:

@@ -193,7 +193,7 @@ def test_staff_acting_for_a_member_requests_as_staff(app, db_session, staff_clie
     made = db_session.scalar(select(ProcedureRequest).where(ProcedureRequest.kind == "certificate_mail",
                                                             ProcedureRequest.member_id == taro.id))
     assert made.member_id == taro.id and made.made_by_staff_id == support.staff.id
-    from portal.staff.models import AuditLog
+    from portal.audit.models import AuditLog
     log = db_session.scalar(select(AuditLog).where(AuditLog.action == "certificate.mail_requested"))
     assert log.actor_staff_id == support.staff.id and log.acting_as_member_id == taro.id
 

@@ -87,8 +87,8 @@ def test_403_401_429_500_pages(make_app):
             raise RuntimeError("unexpected")
         abort(code)
 
-    from portal import security
-    security.PUBLIC_ENDPOINTS.add("boom")
+    from portal import endpoints
+    endpoints.PUBLIC_ENDPOINTS.add("boom")
     try:
         client = app.test_client()
         expected = {401: "ログインが必要です", 403: "権限がありません", 429: "アクセスが集中しています",
@@ -99,7 +99,7 @@ def test_403_401_429_500_pages(make_app):
             assert text in response.text
             assert "Traceback" not in response.text
     finally:
-        security.PUBLIC_ENDPOINTS.discard("boom")
+        endpoints.PUBLIC_ENDPOINTS.discard("boom")
 
 
 def test_security_headers_on_every_response(client):

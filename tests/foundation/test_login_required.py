@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from portal.security import PUBLIC_ENDPOINTS
+from portal.endpoints import PUBLIC_ENDPOINTS
 from tests.support.urls import sample_url
 
 

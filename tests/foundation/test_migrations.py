@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from portal.cli import alembic_config
+from portal.cli_support import alembic_config
 from portal.db import make_engine
 from portal.models import metadata
 from tests.conftest import PG_URL

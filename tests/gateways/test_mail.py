@@ -6,7 +6,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.gateways import mail_gateway
 from portal.gateways.mail import OutboxMailGateway
-from portal.messaging.models import DevOutboxEntry
+from portal.gateways.models import DevOutboxEntry
 
 
 def test_outbox_mail_is_recorded(app, db_session):

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.gateways import GatewayError
-from portal.messaging.models import DevOutboxEntry, OutboxMessage
+from portal.gateways.models import DevOutboxEntry
+from portal.messaging.models import OutboxMessage
 from portal.messaging.services import deliver_pending, queue_notice
 from portal.procedures import services as procedures
 

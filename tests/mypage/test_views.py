@@ -78,7 +78,7 @@ def test_missing_features_add_nothing(client, db_session, demo, monkeypatch):
     """Another feature's module missing: its notices disappear, the page stays."""
     assert services.optional_hook("portal.no_such_feature.services", "dashboard_notices") is None
     assert services.optional_hook("portal.procedures.services", "no_such_function") is None
-    for module in ("portal.tips.services", "portal.certificates.services", "portal.staff.services",
+    for module in ("portal.tips.services", "portal.certificates.services", "portal.audit.reports",
                    "portal.procedures.services"):
         monkeypatch.setitem(sys.modules, module, None)  # makes `import` raise ImportError
     with tokyo(2026, 11, 1):
@@ -103,10 +103,10 @@ def test_bad_notices_are_cleaned(monkeypatch):
 
 def test_certificate_window_tips_and_staff_access_when_present(client, db_session, demo, make_staff):
     certificates = services.optional_hook("portal.certificates.services", "dashboard_notices")
-    history = services.optional_hook("portal.staff.services", "access_history")
+    history = services.optional_hook("portal.audit.reports", "access_history")
     if certificates is None or history is None:
         pytest.skip("certificates/staff features not installed")
-    from portal.staff.models import AuditLog
+    from portal.audit.models import AuditLog
     with tokyo(2026, 11, 2):
         staff = make_staff("support")
         db_session.add(AuditLog(actor_type="staff", actor_staff_id=staff.id, acting_as_member_id=demo["taro"].id,
@@ -134,7 +134,7 @@ def test_mypage_query_budget_with_every_feature_installed(client, db_session, de
                 ("portal.procedures.services", "open_notices", (demo["taro"],), {}),
                 ("portal.certificates.services", "dashboard_notices", (demo["taro"], date(2026, 11, 2)), {}),
                 ("portal.tips.services", "latest_for_member", (demo["taro"],), {"limit": 3}),
-                ("portal.staff.services", "access_history", (demo["taro"].id,), {"limit": 5})):
+                ("portal.audit.reports", "access_history", (demo["taro"].id,), {"limit": 5})):
             db_session.expire_all()
             db_session.refresh(demo["taro"])
             with count_queries() as hook_log:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.clock import utcnow
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 
 
 def test_every_response_carries_a_request_id_that_the_audit_log_shares(staff_client, db_session):

@@ -5,7 +5,8 @@ import threading
 
 from sqlalchemy import select
 
-from portal.messaging.models import DevOutboxEntry, OutboxMessage
+from portal.gateways.models import DevOutboxEntry
+from portal.messaging.models import OutboxMessage
 from portal.ops import jobs
 
 

@@ -33,7 +33,7 @@ def outbox_for(db_session, member):
 
 
 def audit_rows(db_session, action: str):
-    from portal.staff.models import AuditLog
+    from portal.audit.models import AuditLog
 
     return list(db_session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)))
 

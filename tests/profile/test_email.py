@@ -8,7 +8,8 @@ import time_machine
 from sqlalchemy import select
 
 from portal.clock import TOKYO
-from portal.messaging.models import DevOutboxEntry, OutboxMessage
+from portal.gateways.models import DevOutboxEntry
+from portal.messaging.models import OutboxMessage
 from tests.profile.conftest import sign_in_member_directly
 from tests.profile.helpers import audit_rows, requests_of
 

@@ -1,10 +1,10 @@
-"""Notice preferences and notice_channel; the /requests page, its notices, IDOR."""
+"""Notice preferences and channel_for; the /requests page, its notices, IDOR."""
 from __future__ import annotations
 
 import json
 
+from portal.messaging.preferences import channel_for
 from portal.messaging.services import queue_notice
-from portal.profile.services import notice_channel
 from tests.profile.helpers import audit_rows, hidden, outbox_for, requests_of
 
 
@@ -22,9 +22,9 @@ def test_page_says_legal_notices_cannot_be_switched_off(member_client):
 
 def test_defaults_sms_for_procedures_on_a_mobile(member_client, db_session):
     member = member_client.member
-    assert notice_channel(member, "procedure") == "sms"
-    assert notice_channel(member, "marketing") is None  # direct mail by post
-    assert notice_channel(member, "certificate") is None
+    assert channel_for(member, "procedure") == "sms"
+    assert channel_for(member, "marketing") is None  # direct mail by post
+    assert channel_for(member, "certificate") is None
 
 
 def test_saving_preferences_changes_the_channel_and_is_a_request(member_client, db_session):
@@ -34,10 +34,10 @@ def test_saving_preferences_changes_the_channel_and_is_a_request(member_client, 
     response = _save(member_client, marketing="none", procedure="mail", certificate="sms")
     assert response.status_code == 302
     db_session.expire_all()
-    assert notice_channel(member, "marketing") is None
-    assert notice_channel(member, "procedure") == "mail"
-    assert notice_channel(member, "certificate") == "sms"
-    assert notice_channel(member, "security") == "sms"  # not a member's choice: always sent
+    assert channel_for(member, "marketing") is None
+    assert channel_for(member, "procedure") == "mail"
+    assert channel_for(member, "certificate") == "sms"
+    assert channel_for(member, "security") == "sms"  # not a member's choice: always sent
     [request] = requests_of(db_session, member, "notification_settings")
     assert request.status == "completed"
     [row] = audit_rows(db_session, "profile.notification_settings")
@@ -51,7 +51,7 @@ def test_post_means_no_electronic_notice(member_client, db_session):
     member = member_client.member
     assert _save(member_client, marketing="post", procedure="post", certificate="post").status_code == 302
     db_session.expire_all()
-    assert notice_channel(member, "procedure") is None
+    assert channel_for(member, "procedure") is None
     assert queue_notice(db_session, member, "件名", "本文") is None
 
 

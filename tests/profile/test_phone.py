@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from portal.auth.models import AuthSession
 from portal.clock import utcnow
-from portal.messaging.models import DevOutboxEntry, OutboxMessage
+from portal.gateways.models import DevOutboxEntry
+from portal.messaging.models import OutboxMessage
 from tests.profile.conftest import sign_in_member_directly
 from tests.profile.helpers import audit_rows, hidden, reauthenticate, requests_of
 

@@ -83,7 +83,7 @@ def test_an_sql_error_with_a_phone_and_a_code_seed_is_logged_redacted(app, make_
         db.session.flush()
         return "unreachable"
 
-    from portal.security import PUBLIC_ENDPOINTS
+    from portal.endpoints import PUBLIC_ENDPOINTS
     PUBLIC_ENDPOINTS.add("_failing_insert")
     try:
         with captured() as stream:
@@ -132,7 +132,7 @@ def test_the_stored_seed_alone_does_not_give_the_code(app, db_session):
     import pyotp
 
     from portal.extensions import db
-    from portal.messaging.models import DevOutboxEntry
+    from portal.gateways.models import DevOutboxEntry
     with app.test_request_context():
         challenge = send_code(db.session, purpose="login", phone=PHONE, channel="sms", member_id=None, ip=None)
         entry = db.session.scalars(select(DevOutboxEntry).order_by(DevOutboxEntry.id.desc())).first()

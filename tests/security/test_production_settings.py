@@ -110,7 +110,7 @@ def _seen_address(app, headers):
         seen["secure"] = request.is_secure
         return "ok"
 
-    from portal.security import PUBLIC_ENDPOINTS
+    from portal.endpoints import PUBLIC_ENDPOINTS
     PUBLIC_ENDPOINTS.add("_address_probe")
     try:
         response = app.test_client().get("/_address_probe", headers=headers,
@@ -133,7 +133,7 @@ def test_proxy_count_gives_rate_limits_the_clients_address(app_config):
 def test_proxy_count_puts_the_clients_address_in_the_audit_log(make_app, make_staff, db_session):
     from sqlalchemy import select
 
-    from portal.staff.models import AuditLog
+    from portal.audit.models import AuditLog
     app = make_app(PROXY_COUNT=2)
     staff = make_staff("support")
     app.test_client().post("/staff/login", data={"email": staff.email, "password": "wrong-password-1"},

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.models import metadata
-from portal.security import PUBLIC_ENDPOINTS
+from portal.endpoints import PUBLIC_ENDPOINTS
 from tests.support.urls import sample_url
 
 # Tables a read legitimately writes: the session's last-seen time and the audit

@@ -18,7 +18,7 @@ CS = frozenset({"cs"})
 EDITORS = frozenset({"marketing", "admin"})
 OFFICE = frozenset({"office"})
 
-# Sign-in pages: open to everybody (portal.security.PUBLIC_ENDPOINTS).
+# Sign-in pages: open to everybody (portal.endpoints.PUBLIC_ENDPOINTS).
 PUBLIC = {"staff.login", "staff.login_totp", "staff.login_passkey_options", "staff.login_passkey"}
 
 # endpoint → the roles that may use it. Nothing else may.

@@ -6,7 +6,8 @@ import re
 from sqlalchemy import select
 
 from portal.auth.models import AuthSession
-from portal.staff.models import AuditLog, StaffUser
+from portal.audit.models import AuditLog
+from portal.staff.models import StaffUser
 from portal.staff.services import totp_for
 
 

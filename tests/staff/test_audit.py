@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from sqlalchemy import delete, select, update
 
+from portal.audit import reports
+from portal.audit.models import AuditLog, AuditLogImmutableError
 from portal.clock import TOKYO
-from portal.staff import services
-from portal.staff.models import AuditLog, AuditLogImmutableError
 from tests.staff.conftest import REASON
 
 T0 = datetime(2026, 4, 10, 9, 0, tzinfo=TOKYO)
@@ -74,27 +74,27 @@ def _resign(app, db_session, staff):
 
 def test_search_by_staff_member_action_and_period(db_session, history):
     alice, m1 = history["alice"], history["m1"]
-    by_staff = services.search_audit(db_session, services.AuditFilter(staff_id=alice.id))
+    by_staff = reports.search_audit(db_session, reports.AuditFilter(staff_id=alice.id))
     assert by_staff.total > 0 and {r.staff_id for r in by_staff.rows} == {alice.id}
-    by_member = services.search_audit(db_session, services.AuditFilter(member_no=m1.member_no))
+    by_member = reports.search_audit(db_session, reports.AuditFilter(member_no=m1.member_no))
     assert {r.member_no for r in by_member.rows} == {m1.member_no}
     assert {"staff.member_open", "impersonation.start", "impersonation.request", "impersonation.end"} \
         <= {r.action for r in by_member.rows}
-    opens = services.search_audit(db_session, services.AuditFilter(action="staff.member_open"))
+    opens = reports.search_audit(db_session, reports.AuditFilter(action="staff.member_open"))
     assert opens.total == 4
-    first_day = services.search_audit(db_session, services.AuditFilter(
+    first_day = reports.search_audit(db_session, reports.AuditFilter(
         action="staff.member_open", date_from=date(2026, 4, 10), date_to=date(2026, 4, 10)))
     assert first_day.total == 3
-    later = services.search_audit(db_session, services.AuditFilter(action="staff.member_open",
+    later = reports.search_audit(db_session, reports.AuditFilter(action="staff.member_open",
                                                                    date_from=date(2026, 4, 11)))
     assert later.total == 1 and later.rows[0].member_no == m1.member_no
-    unknown = services.search_audit(db_session, services.AuditFilter(member_no="9999999999"))
+    unknown = reports.search_audit(db_session, reports.AuditFilter(member_no="9999999999"))
     assert unknown.total == 0
 
 
 def test_staff_access_report(db_session, history):
     alice, m1, m2, m3 = history["alice"], history["m1"], history["m2"], history["m3"]
-    report = services.staff_access_report(db_session, alice.id)
+    report = reports.staff_access_report(db_session, alice.id)
     summary = {s.member_no: s for s in report.members}
     assert set(summary) == {m1.member_no, m2.member_no}  # never m3, which only bob opened
     assert (summary[m1.member_no].views, summary[m1.member_no].acts) == (2, 1)
@@ -102,7 +102,7 @@ def test_staff_access_report(db_session, history):
     assert summary[m1.member_no].first_at == T0.astimezone(summary[m1.member_no].first_at.tzinfo)
     assert summary[m1.member_no].last_at == T0 + timedelta(days=2)
     assert report.members[0].member_no == m1.member_no  # most recent first
-    only_first_day = services.staff_access_report(db_session, alice.id, date_to=date(2026, 4, 10))
+    only_first_day = reports.staff_access_report(db_session, alice.id, date_to=date(2026, 4, 10))
     assert {s.member_no: s.views for s in only_first_day.members} == {m1.member_no: 1, m2.member_no: 1}
 
 
@@ -143,7 +143,7 @@ def test_csv_export(staff_client, history, db_session):
 
 def test_csv_cells_never_start_a_formula(db_session):
     _add(db_session, action="=HYPERLINK(\"http://x\")", target_id="+1", detail='{"note": "x"}')
-    body = services.audit_csv(db_session, services.AuditFilter())
+    body = reports.audit_csv(db_session, reports.AuditFilter())
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert rows[1][7].startswith("'=") and rows[1][9] == "'+1"
 

@@ -9,10 +9,10 @@ import time_machine
 from flask import get_flashed_messages
 from sqlalchemy import select
 
-from portal.auth.current import refuse_while_acting
 from portal.clock import TOKYO
-from portal.staff.models import AuditLog
-from portal.staff.services import access_history
+from portal.audit.models import AuditLog
+from portal.audit.reports import access_history
+from portal.users import refuse_while_acting
 from tests.staff.conftest import REASON, auth_row, sid_of
 
 T0 = datetime(2026, 6, 1, 10, 0, 0, tzinfo=TOKYO)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from portal.auth.models import AuthSession
 from portal.clock import TOKYO
-from portal.staff.models import AuditLog, StaffUser
+from portal.audit.models import AuditLog
+from portal.staff.models import StaffUser
 from portal.staff.services import LOGIN_ERROR, totp_for
 from tests.staff.conftest import auth_row, sid_of
 

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.staff import services
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 
 
 @pytest.fixture

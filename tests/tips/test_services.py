@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from portal.clock import TOKYO
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 from portal.tips import services
 from portal.tips.models import Tip, TipRevision
 from portal.tips.services import TipError, TipInput

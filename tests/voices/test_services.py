@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from portal.clock import TOKYO
+from portal.csvexport import csv_lines, csv_safe, csv_text
 from portal.messaging.models import OutboxMessage
 from portal.voices import services
 from portal.voices.models import Voice
@@ -361,7 +362,7 @@ def test_charts_are_svg_without_scripts(db_session, seeded_years):
     ("\t=cmd", "'\t=cmd"), ("\r=cmd", "'\r=cmd"), ("＝1", "'＝1"), ("普通の文", "普通の文"), (12, 12), (-3.5, -3.5),
 ])
 def test_csv_safe(value, expected):
-    assert services.csv_safe(value) == expected
+    assert csv_safe(value) == expected
 
 
 def test_export_neutralises_formulas_and_has_bom(db_session, cs):
@@ -369,7 +370,7 @@ def test_export_neutralises_formulas_and_has_bom(db_session, cs):
         register(db_session, cs, at(2026, 11, 20, 10, 0), body='=HYPERLINK("http://evil.example","押して")')
         register(db_session, cs, at(2026, 11, 21, 10, 0), body="@SUM(1+1)")
         register(db_session, cs, at(2026, 11, 22, 10, 0), body="ふつうの声、\"引用\"あり")
-    text = "\ufeff" + "".join(services.csv_lines(services.export_rows(db_session, 2026)))
+    text = "\ufeff" + "".join(csv_lines(services.export_rows(db_session, 2026)))
     raw = text.encode("utf-8")
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -380,7 +381,7 @@ def test_export_neutralises_formulas_and_has_bom(db_session, cs):
 
 
 def test_report_csv_figures(db_session, seeded_years):
-    text = services.csv_text(services.report_rows(services.yearly_report(db_session, 2026)))
+    text = csv_text(services.report_rows(services.yearly_report(db_session, 2026)))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert ["合計", "合計", "4", "2", "100.0"] in rows

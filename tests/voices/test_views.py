@@ -10,8 +10,9 @@ from flask import g
 from sqlalchemy import func, select
 
 from portal.clock import TOKYO
-from portal.messaging.models import DevOutboxEntry, OutboxMessage
-from portal.staff.models import AuditLog
+from portal.gateways.models import DevOutboxEntry
+from portal.messaging.models import OutboxMessage
+from portal.audit.models import AuditLog
 from portal.voices import services
 from portal.voices.models import Voice
 

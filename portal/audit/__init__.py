@@ -1,4 +1,8 @@
-"""The audit log writer. Every member change and every staff action goes here.
+"""The audit log: every member change and every staff action.
+
+This module writes rows (`record`); `portal.audit.models` holds the append-only
+table and `portal.audit.reports` the read side (a member's access history, the
+staff console's search, CSV export and access report).
 
 Callers pass already-masked details; `mask_detail` is a last line of defence
 for the keys that must never reach a log in full.
@@ -12,7 +16,8 @@ from flask import g, has_request_context, request
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
+from portal.users import user_kind
 
 _SECRET_KEYS = {"password", "code", "otp", "totp", "token", "secret"}
 
@@ -40,8 +45,8 @@ def record(action: str, *, target_type: str | None = None, target_id: Any = None
     actor_member_id = None
     actor_staff_id = staff_id
     acting_as = member_id
-    if has_request_context() and current_user and current_user.is_authenticated:
-        kind = current_user.get_id().split(":")[0]
+    kind = user_kind(current_user) if has_request_context() else None
+    if kind is not None:
         if kind == "staff":
             actor_type, actor_staff_id = "staff", current_user.id
             acting_as = acting_as or getattr(g, "acting_member_id", None)

@@ -6,7 +6,7 @@ the queue imports every such module the first time it needs the registry, so no
 view or list here has to be edited:
 
     # portal/<feature>/office.py
-    from portal.backoffice.kinds import Action, ActionContext, OfficeKind, register
+    from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
     from portal.<feature> import services
 
     def _accept(ctx: ActionContext) -> str:
@@ -57,7 +57,6 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from portal.procedures.models import ProcedureRequest
-    from portal.staff.models import StaffUser
 
 DEFAULT_DUE_BUSINESS_DAYS = 5
 # Statuses in which a procedure waits for the office (not for the member or a payment).
@@ -68,7 +67,7 @@ DEFAULT_WORK_STATUSES = ("received", "reviewing", "under_review", "checking_docu
 class ActionContext:
     session: Session
     request: ProcedureRequest
-    staff: StaffUser
+    staff: Any  # the StaffUser acting
     data: dict[str, Any] = field(default_factory=dict)
 
 
