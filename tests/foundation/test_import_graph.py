@@ -14,8 +14,8 @@ ROOT = Path(portal.__file__).resolve().parent
 # Used by every feature; may import each other (without cycles), never a feature.
 SHARED = {
     "audit", "cli_support", "clock", "config", "csvexport", "db", "endpoints", "errors", "extensions",
-    "gateways", "idempotency", "jp", "logredact", "members", "messaging", "pagination", "procedures",
-    "service_errors", "users", "workqueue",
+    "gateways", "idempotency", "input_filter", "jp", "logredact", "members", "messaging", "pagination",
+    "procedures", "service_errors", "users", "workqueue",
 }
 # Put the application together: may import anything, imported by nobody but each other.
 ASSEMBLY = {"__init__", "cli", "core_views", "models", "security", "seed", "seed_office", "templating"}
