@@ -7,6 +7,7 @@ Feature packages add their own commands in `portal/<feature>/cli.py` with a
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import click
