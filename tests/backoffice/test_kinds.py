@@ -18,7 +18,7 @@ from portal.enrollment.models import Application
 from portal.members.models import DebitAccount
 from portal.procedures.models import ProcedureRequest
 from portal.shop.models import ShopOrder
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 from tests.backoffice.test_queue import audit_count
 
 

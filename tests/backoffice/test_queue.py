@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from portal.workqueue import kinds, services
+from portal.backoffice import services
+from portal.workqueue import kinds
 from portal.backoffice.models import WorkHold
 from portal.members.models import DebitAccount
 from portal.messaging.models import OutboxMessage
