@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth.models import SignInThrottle
 from portal.clock import to_tokyo, utcnow
+from portal.service_errors import ServiceError
 
 FREE_FAILURES = 5
 FIRST_DELAY = timedelta(seconds=30)
@@ -30,16 +31,15 @@ MAX_DELAY = timedelta(minutes=15)
 FORGET_AFTER = timedelta(hours=24)
 
 
-class SignInDelayed(Exception):
-    """The account must wait until `retry_at` (UTC); `message` is Japanese, safe to show."""
+class SignInDelayed(ServiceError):
+    """The account must wait until `retry_at` (UTC); shown next to the password field."""
 
     def __init__(self, retry_at: datetime, now: datetime | None = None) -> None:
         now = now or utcnow()
         minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
         self.retry_at = retry_at
-        self.message = (f"ログインの失敗が続いたため、{to_tokyo(retry_at):%H:%M}まで（約{minutes}分）"
-                        "ログインできません。時間をおいてもう一度お試しください。")
-        super().__init__(self.message)
+        super().__init__(f"ログインの失敗が続いたため、{to_tokyo(retry_at):%H:%M}まで（約{minutes}分）"
+                         "ログインできません。時間をおいてもう一度お試しください。", field="password")
 
     @property
     def retry_after_seconds(self) -> int:

@@ -183,7 +183,7 @@ def login():
             member = authenticate(db.session, form.login_id.data, form.password.data,
                                   device_token=devices.token_from_request())
         except SignInDelayed as error:
-            form.password.errors.append(error.message)
+            show_on_form(form, error)
             response = make_response(render_template("auth/login.html", form=form), 429)
             response.headers["Retry-After"] = str(error.retry_after_seconds)
             return response

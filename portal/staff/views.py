@@ -59,7 +59,7 @@ def login():
         try:
             staff = services.check_password(db.session, form.email.data, form.password.data)
         except SignInDelayed as error:
-            form.password.errors.append(error.message)
+            show_on_form(form, error)
             return (render_template("staff/login.html", form=form), 429,
                     {"Retry-After": str(error.retry_after_seconds)})
         except services.StaffError as error:
