@@ -27,6 +27,11 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count)  # type: ignore[method-assign]
 
 
+# Session end reasons written by another device's action (not a logout on this one).
+ENDED_ELSEWHERE = frozenset({"password_change", "password_reset", "phone_changed", "email_change",
+                             "ended_by_member"})
+
+
 def init_app(app: Flask) -> None:
     from portal import input_filter
 
@@ -58,10 +63,14 @@ def init_app(app: Flask) -> None:
         now = utcnow()
         reason = sessions.expiry_reason(row, now)
         if reason is not None:
+            ended_elsewhere = reason == "ended" and row.ended_reason in ENDED_ELSEWHERE
             sessions.end_current(reason if reason != "ended" else "replayed")
             db.commit()
             if reason in ("idle", "absolute"):
                 flash("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。", "info")
+            elif ended_elsewhere:  # tell the member why, not only that they must sign in again
+                flash("別の端末でパスワード・電話番号・メールアドレスの変更やログインの終了が行われたため、"
+                      "この端末はログアウトしました。もう一度ログインしてください。", "info")
             return
         sessions.touch(row, now)
         if db.session.dirty:

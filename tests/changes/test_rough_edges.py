@@ -44,3 +44,31 @@ def test_certificate_body_text_is_at_least_10_pt():
 
     sizes = {name: style.fontSize for name, style in _styles().items()}
     assert min(sizes.values()) >= 10, sizes
+
+
+def test_a_member_signed_out_by_another_device_is_told_why(client, auth, make_member, db_session):
+    from sqlalchemy import update
+
+    from portal.auth.models import AuthSession
+    from portal.clock import utcnow
+
+    member = make_member()
+    auth.login_member(member)
+    assert client.get("/mypage").status_code == 200
+    db_session.execute(update(AuthSession).where(AuthSession.member_id == member.id)
+                       .values(ended_at=utcnow(), ended_reason="ended_by_member"))
+    response = client.get("/mypage", follow_redirects=True)
+    assert "/login" in response.request.path
+    assert "別の端末で" in response.text and "ログアウトしました" in response.text
+
+
+def test_a_replayed_cookie_after_logout_gets_no_such_message(client, auth, make_member):
+    member = make_member()
+    auth.login_member(member)
+    with client.session_transaction() as s:
+        saved = dict(s)
+    auth.logout()
+    with client.session_transaction() as s:
+        s.update(saved)
+    response = client.get("/mypage", follow_redirects=True)
+    assert "別の端末で" not in response.text
