@@ -99,6 +99,7 @@ class PersonSummary:
     in_force: list[Contract] = field(default_factory=list)
     not_in_force: list[Contract] = field(default_factory=list)
     lines: dict[str, CoverLine] = field(default_factory=dict)
+    next_bands: list[tuple[Contract, NextBand]] = field(default_factory=list)
 
     @property
     def contracts(self) -> list[Contract]:
@@ -114,6 +115,12 @@ class PersonSummary:
 
     def line(self, kind: str) -> CoverLine | None:
         return self.lines.get(kind)
+
+    @property
+    def next_change(self) -> tuple[Contract, NextBand] | None:
+        """The first coming change of cover with age among the contracts in force
+        (a 59-year-old sees what changes at 60), or None."""
+        return min(self.next_bands, key=lambda found: found[1].on) if self.next_bands else None
 
     @property
     def grouped_lines(self) -> list[tuple[str, list[CoverLine]]]:
@@ -171,10 +178,15 @@ def next_band(contract: Contract, person: InsuredPerson, age: int | None) -> Nex
     None when the cover does not change with age any more (住まいる, マイカー, or
     the last band running to the end of the table).
     """
-    if age is None or not contract.coverages:
+    return _next_band_of_rows(contract.coverages, person, age)
+
+
+def _next_band_of_rows(rows, person: InsuredPerson, age: int | None) -> NextBand | None:
+    """next_band over coverage rows (Coverage objects or the household's plain rows)."""
+    if age is None or not rows:
         return None
-    starts = sorted({row.age_from for row in contract.coverages if row.age_from > age})
-    last_age = max(row.age_to for row in contract.coverages)
+    starts = sorted({row.age_from for row in rows if row.age_from > age})
+    last_age = max(row.age_to for row in rows)
     if starts:
         change_age = starts[0]
     elif last_age < AGE_MAX and last_age >= age:
@@ -182,7 +194,7 @@ def next_band(contract: Contract, person: InsuredPerson, age: int | None) -> Nex
     else:
         return None
     return NextBand(age=change_age, on=birthday_at(person.birth_date, change_age),
-                    amounts=tuple(coverage_for_age(contract, change_age)))
+                    amounts=tuple(_amounts_for_age(rows, change_age)))
 
 
 def birthday_at(birth: date, age: int) -> date:
@@ -300,6 +312,9 @@ def household_summary(session: Session, member: Member, on: date, *,
                 line.amount_yen += amount.amount_yen
                 line.is_unlimited = line.is_unlimited or amount.is_unlimited
                 line.parts.append((contract, amount))
+            band = _next_band_of_rows(cover_rows, person, summary.age)
+            if band is not None:
+                summary.next_bands.append((contract, band))
         else:
             summary.not_in_force.append(contract)
     for summary in people.values():

@@ -72,3 +72,19 @@ def test_a_replayed_cookie_after_logout_gets_no_such_message(client, auth, make_
         s.update(saved)
     response = client.get("/mypage", follow_redirects=True)
     assert "別の端末で" not in response.text
+
+
+def test_coverage_and_mypage_show_the_next_age_band(client, auth, make_member, make_contract):
+    from datetime import date
+
+    from tests.contracts.helpers import tokyo
+
+    member = make_member(birth_date=date(1967, 3, 10))  # 59 on 1 Dec 2026, 60 on 10 Mar 2027
+    make_contract(member, "KOKUMIN_SOGO", start=date(2010, 4, 1))
+    with tokyo(2026, 12, 1):
+        auth.login_member(member)
+        coverage = client.get("/coverage").text
+        home = client.get("/mypage").text
+    assert "60歳になる2027年3月10日から" in coverage, coverage[coverage.find("<main"):][:3000]
+    assert "死亡（病気） 300万円" in coverage.replace("\u2009", " ") or "300万円" in coverage
+    assert "60歳になる2027年3月10日から保障額が変わります" in home
