@@ -52,6 +52,7 @@ from portal.gateways import GatewayError, sms_gateway
 from portal.jp.errors import JpValueError
 from portal.jp.phone import Phone, parse_phone
 from portal.jp.text import digits_only
+from portal.messaging.services import SMS_PREFIX
 from portal.ops import metrics
 from portal.service_errors import ServiceError
 
@@ -114,7 +115,7 @@ def code_for(seed: str) -> str:
 
 
 def sms_text(code: str, purpose: str) -> str:
-    return (f"【みらい共済生協】マイページ{PURPOSE_LABELS[purpose]}の認証コード：{code}\n"
+    return (f"{SMS_PREFIX}マイページ{PURPOSE_LABELS[purpose]}の認証コード：{code}\n"
             "有効期限は5分です。このコードは他の人に教えないでください。")
 
 

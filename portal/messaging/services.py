@@ -83,14 +83,25 @@ def _deliver_after_commit(session: Session, message_id: int) -> None:
     db.after_commit(deliver)
 
 
+# Every SMS the co-op sends starts with the same sender name, once.
+SMS_PREFIX = "【みらい共済生協】"
+
+
+def sms_text(subject: str | None, body: str) -> str:
+    """'【受付】住所変更' + body → '【みらい共済生協】受付：住所変更\nbody'."""
+    if not subject:
+        return SMS_PREFIX + body
+    head = subject[1:].replace("】", "：", 1) if subject.startswith("【") and "】" in subject else subject
+    return f"{SMS_PREFIX}{head}\n{body}"
+
+
 def send_now(message: OutboxMessage) -> None:
     if message.channel == "mail":
         mail_gateway().send_mail(message.recipient, message.subject or "", message.body)
     elif message.channel == "voice":
         sms_gateway().send_voice(message.recipient, message.body)
     else:
-        text = f"{message.subject}\n{message.body}" if message.subject else message.body
-        sms_gateway().send_sms(message.recipient, text)
+        sms_gateway().send_sms(message.recipient, sms_text(message.subject, message.body))
 
 
 def deliver_pending(session: Session, limit: int = 100, only_ids: list[int] | None = None) -> tuple[int, int]:

@@ -88,3 +88,20 @@ def test_coverage_and_mypage_show_the_next_age_band(client, auth, make_member, m
     assert "60歳になる2027年3月10日から" in coverage, coverage[coverage.find("<main"):][:3000]
     assert "死亡（病気） 300万円" in coverage.replace("\u2009", " ") or "300万円" in coverage
     assert "60歳になる2027年3月10日から保障額が変わります" in home
+
+
+def test_every_sms_starts_with_the_co_op_name_once(app, db_session, make_member):
+    from sqlalchemy import select
+
+    from portal.auth.codes import sms_text as code_text
+    from portal.messaging.models import DevOutboxEntry
+    from portal.messaging.services import queue_notice, send_now
+
+    member = make_member()
+    with app.app_context():
+        message = queue_notice(db_session, member, "【受付】住所変更", "住所変更を受け付けました。", channel="sms")
+        send_now(message)  # the development SMS gateway records what it would send
+        db_session.flush()
+        sent = db_session.scalars(select(DevOutboxEntry).order_by(DevOutboxEntry.id.desc())).first()
+    assert sent.body.startswith("【みらい共済生協】受付：住所変更\n") and sent.body.count("【") == 1
+    assert code_text("123456", "signup").startswith("【みらい共済生協】マイページ")
