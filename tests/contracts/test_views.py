@@ -76,7 +76,7 @@ def test_contract_page_shows_bands_history_payments_account_and_property(client,
     assert "1,500円<span class=\"per-day\">／日</span>" in sogo
     assert "制度改定（保障内容の見直しと共済掛金の改定）" in sogo and "+200円" in sogo
     assert sogo.count('class="payment-paid"') == 12 and "2026年11月分" in sogo and "2025年11月分" not in sogo
-    assert "口座番号下4桁 4567" in sogo and "1234567" not in sogo
+    assert "***4567" in sogo and "1234567" not in sogo  # masked like every account number
     assert "/profile/bank-account" in sogo and "/certificates" in sogo
     assert "東京都渋谷区代々木1-2-3" in sumairu and "〒151-0053" in sumairu and "木造" in sumairu
     assert "所在地を変更" in sumairu
