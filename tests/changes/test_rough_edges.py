@@ -94,7 +94,7 @@ def test_every_sms_starts_with_the_co_op_name_once(app, db_session, make_member)
     from sqlalchemy import select
 
     from portal.auth.codes import sms_text as code_text
-    from portal.messaging.models import DevOutboxEntry
+    from portal.gateways.models import DevOutboxEntry
     from portal.messaging.services import queue_notice, send_now
 
     member = make_member()
