@@ -284,7 +284,8 @@ def new_verification_no(session: Session, year: int) -> str:
 
 def issue_pdf(session: Session, member: Member, day: date, store: Any, *, idempotency_key: str | None = None,
               staff_id: int | None = None) -> CertificateIssue:
-    """Generate the year's certificate as a PDF, store it and record it (a completed request)."""
+    """The year's certificate as a PDF, stored and recorded (a completed request); the
+    member's last one of the year when its figures have not changed since."""
     from portal.certificates.pdf import render_certificate
 
     existing = procedures.find_by_key(session, idempotency_key)
@@ -297,6 +298,17 @@ def issue_pdf(session: Session, member: Member, day: date, store: Any, *, idempo
     result = _open_summary(session, member.id, day)
     year = result.window.year
     assert year is not None
+    lines_json = json.dumps([asdict(line) for line in result.lines], ensure_ascii=False)
+    # Certificate season: every member downloads, many more than once. A PDF whose
+    # figures are still the same is served again from storage instead of being
+    # rendered anew; a payment since then changes the lines and makes a new one.
+    latest = session.scalar(
+        select(CertificateIssue).where(CertificateIssue.member_id == member.id, CertificateIssue.year == year)
+        .order_by(CertificateIssue.id.desc()).limit(1))
+    if latest is not None and latest.lines_json == lines_json and (
+            latest.certified_total_yen, latest.expected_total_yen) == (result.certified_total_yen,
+                                                                        result.expected_total_yen):
+        return latest
     verification_no = new_verification_no(session, year)
     request = procedures.start(
         session, member, "certificate_pdf",
@@ -311,9 +323,7 @@ def issue_pdf(session: Session, member: Member, day: date, store: Any, *, idempo
     issue = CertificateIssue(
         member_id=member.id, request_id=request.id, year=year, issued_on=day, verification_no=verification_no,
         storage_key=key, certified_total_yen=result.certified_total_yen,
-        expected_total_yen=result.expected_total_yen,
-        lines_json=json.dumps([asdict(line) for line in result.lines], ensure_ascii=False),
-        made_by_staff_id=staff_id,
+        expected_total_yen=result.expected_total_yen, lines_json=lines_json, made_by_staff_id=staff_id,
     )
     session.add(issue)
     session.flush()

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from portal.certificates import services
 from portal.certificates.models import CertificateIssue
+from portal.contracts.models import Contract, PremiumPayment
 from portal.clock import TOKYO
-from portal.contracts.models import PremiumPayment
 from portal.gateways.storage import LocalStorage
 from portal.procedures.models import ProcedureRequest
 from portal.seed import seed_demo
@@ -257,3 +257,29 @@ def test_issue_of_member_hides_other_members_issues(db_session, demo_nov, make_m
     assert services.issue_of_member(db_session, other.id, issue.id) is None
     assert services.issue_of_member(db_session, demo_nov.id, issue.id + 1000) is None
     assert db_session.scalar(select(func.count()).select_from(CertificateIssue)) >= 1
+
+
+def test_the_same_figures_are_served_from_storage_not_rendered_again(db_session, demo_nov, tmp_path, monkeypatch):
+    from portal.certificates import pdf
+
+    renders = []
+    real = pdf.render_certificate
+    monkeypatch.setattr(pdf, "render_certificate", lambda **kw: renders.append(1) or real(**kw))
+    store = LocalStorage(tmp_path)
+    with time_machine.travel(NOV_10, tick=False):
+        first = services.issue_pdf(db_session, demo_nov, date(2026, 11, 10), store, idempotency_key="cert_pdf:a")
+        second = services.issue_pdf(db_session, demo_nov, date(2026, 11, 10), store, idempotency_key="cert_pdf:b")
+        third = services.issue_pdf(db_session, demo_nov, date(2026, 11, 10), store)
+    assert first.id == second.id == third.id and len(renders) == 1
+    assert db_session.scalar(select(func.count()).select_from(ProcedureRequest)
+                             .where(ProcedureRequest.kind == "certificate_pdf")) == 1
+    # A payment recorded since changes the figures: a new certificate is made.
+    contract = db_session.scalar(select(Contract).where(Contract.member_id == demo_nov.id,
+                                                        Contract.premium_period == "monthly"))
+    db_session.add(PremiumPayment(contract_id=contract.id, period=date(2026, 11, 1), amount_yen=contract.premium_yen,
+                                  deductible_yen=contract.deductible_premium_yen, paid_on=date(2026, 11, 10),
+                                  status="paid"))
+    db_session.flush()
+    with time_machine.travel(NOV_10, tick=False):
+        fourth = services.issue_pdf(db_session, demo_nov, date(2026, 11, 10), store)
+    assert fourth.id != first.id and len(renders) == 2
