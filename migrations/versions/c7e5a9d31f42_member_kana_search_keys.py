@@ -37,13 +37,14 @@ def upgrade() -> None:
     op.execute(f"UPDATE members SET name_kana_key = {_key_sql('name_kana')}, given_kana_key = {_key_sql(given)}")
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.alter_column('name_kana_key', server_default=None)
-        batch_op.create_index(batch_op.f('ix_members_name_kana_key'), ['name_kana_key'], unique=False)
-        batch_op.create_index(batch_op.f('ix_members_given_kana_key'), ['given_kana_key'], unique=False)
+        batch_op.create_index('ix_members_name_kana_key', ['name_kana_key', 'member_no'], unique=False)
+        batch_op.create_index('ix_members_given_kana_key', ['given_kana_key', 'name_kana_key', 'member_no'],
+                              unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('members', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_members_given_kana_key'))
-        batch_op.drop_index(batch_op.f('ix_members_name_kana_key'))
+        batch_op.drop_index('ix_members_given_kana_key')
+        batch_op.drop_index('ix_members_name_kana_key')
         batch_op.drop_column('given_kana_key')
         batch_op.drop_column('name_kana_key')

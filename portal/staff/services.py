@@ -15,7 +15,7 @@ from typing import Any
 
 import pyotp
 from pyotp.utils import strings_equal
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import Session
 
 from portal.audit.reports import AccessEntry, access_history
@@ -229,6 +229,9 @@ class MemberHit:
         return MEMBER_STATUS_LABELS.get(self.status, self.status)
 
 
+TOTAL_CAP = 1000
+
+
 @dataclass
 class SearchResult(Pagination):
     query: str
@@ -237,6 +240,14 @@ class SearchResult(Pagination):
     total: int
     page: int
     per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-min(self.total, TOTAL_CAP) // self.per_page))
+
+    @property
+    def is_capped(self) -> bool:
+        return self.total > TOTAL_CAP
 
 
 def search_members(session: Session, query: str, *, page: int = 1, per_page: int = 20) -> SearchResult:
@@ -254,21 +265,32 @@ def search_members(session: Session, query: str, *, page: int = 1, per_page: int
         digits = ""
     if digits:
         kind = "number"
-        by_contract = select(Contract.member_id).where(Contract.contract_no == digits)
-        condition = or_(Member.member_no == digits, Member.phone == digits, Member.id.in_(by_contract))
+        # One indexed lookup per kind of number, joined by UNION: an OR across the
+        # three would make PostgreSQL read the whole members table.
+        branches = [Member.member_no == digits, Member.phone == digits,
+                    Member.id.in_(select(Contract.member_id).where(Contract.contract_no == digits))]
     else:
         kind = "kana"
         key = kana_search_key(text)
         if not re.fullmatch(r"[ァ-ヺー]+", key):
             raise StaffError("氏名はフリガナ（カタカナまたはひらがな）で入力してください", "q")
-        # The stored keys (members.name_kana_key, given_kana_key) are indexed: the
-        # whole フリガナ or the given name starting with what was typed.
-        condition = or_(Member.name_kana_key.startswith(key, autoescape=True),
-                        Member.given_kana_key.startswith(key, autoescape=True))
-    total = session.scalar(select(func.count()).select_from(Member).where(condition)) or 0
-    page = max(1, page)
-    rows = session.scalars(select(Member).where(condition).order_by(Member.name_kana_key, Member.member_no)
-                           .limit(per_page).offset((page - 1) * per_page))
+        # The stored keys are indexed with the result order, (key, member_no) and
+        # (given key, key, member_no): each branch is a range scan of its index that
+        # stops after the rows the page needs; an OR would walk a whole index.
+        branches = [Member.name_kana_key.startswith(key, autoescape=True),
+                    Member.given_kana_key.startswith(key, autoescape=True)]
+    # Counted up to TOTAL_CAP: a common family name at a million members would
+    # otherwise be counted row by row on every page of results.
+    capped = union(*(select(select(Member.id).where(b).limit(TOTAL_CAP + 1).subquery()) for b in branches)).subquery()
+    total = min(session.scalar(select(func.count()).select_from(capped)) or 0, TOTAL_CAP + 1)
+    page = max(1, min(page, -(-min(total, TOTAL_CAP) // per_page) or 1))
+    needed = page * per_page
+    order = (Member.name_kana_key, Member.member_no)
+    firsts = union(*(select(select(Member.id, *order).where(b).order_by(*order).limit(needed).subquery())
+                     for b in branches)).subquery()
+    ids = select(firsts.c.id).order_by(firsts.c.name_kana_key, firsts.c.member_no).offset(needed - per_page)\
+        .limit(per_page)
+    rows = session.scalars(select(Member).where(Member.id.in_(ids)).order_by(*order))
     hits = [MemberHit(id=m.id, member_no=m.member_no, name_masked=mask_name(m.name), name_kana=m.name_kana,
                       birth_year=m.birth_date.year, phone_masked=mask_phone(m.phone), prefecture=m.prefecture,
                       status=m.status) for m in rows]
