@@ -107,7 +107,7 @@ def import_certificate_shipments(session: Session, data: bytes, staff: StaffUser
             continue
         try:
             tracking = shipping.clean_tracking_no(tracking_text)
-        except shipping.ShippingError as error:
+        except shipping.ContractProcedureError as error:
             report.problems.append(LineProblem(line_no, text, error.message))
             continue
         request = shipping.open_certificate_request(session, contract)
@@ -126,7 +126,7 @@ def import_certificate_shipments(session: Session, data: bytes, staff: StaffUser
             continue
         try:
             shipping.check_shipped_on(shipped_on, request)
-        except shipping.ShippingError as error:
+        except shipping.ContractProcedureError as error:
             report.problems.append(LineProblem(line_no, text, error.message))
             continue
         planned.append((line_no, request, shipped_on, tracking, number))

@@ -10,23 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.contracts.catalogue import sumairu_premiums
 from portal.contracts.models import STRUCTURE_LABELS, STRUCTURES, Contract, PremiumAdjustment, PremiumChange
+from portal.contracts.shipping import ContractProcedureError, contract_of
 from portal.jp.dates import format_date_jp
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
-from portal.service_errors import ServiceError
 
 REASON = "住所変更に伴う掛金改定"
 DISASTER_PLANS = ("basic", "economy", "none")
 DISASTER_LABELS = {"basic": "自然災害共済 ベーシック", "economy": "自然災害共済 エコノミー", "none": "自然災害共済なし"}
 
-
-class RerateError(ServiceError):
-    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def start_rerating(session: Session, contract: Contract, moved_on: date) -> ProcedureRequest:
@@ -37,15 +33,6 @@ def start_rerating(session: Session, contract: Contract, moved_on: date) -> Proc
         effective_date=moved_on, notify=False,
         detail={"contract_no": contract.contract_no, "moved_on": moved_on.isoformat(),
                 "structure_before": contract.property_structure})
-
-
-def contract_of(session: Session, request: ProcedureRequest) -> Contract:
-    number = procedures.detail_of(request).get("contract_no")
-    contract = session.scalar(select(Contract).where(Contract.contract_no == str(number),
-                                                     Contract.member_id == request.member_id))
-    if contract is None:
-        raise RerateError("この手続きの契約が見つかりません。")
-    return contract
 
 
 def current_plan(contract: Contract) -> str:
@@ -95,9 +82,9 @@ class Rerating:
 
 def quote(contract: Contract, structure: str, plan: str, effective_from: date) -> Rerating:
     if structure not in STRUCTURES:
-        raise RerateError("建物の構造を選んでください。", field="structure")
+        raise ContractProcedureError("建物の構造を選んでください。", field="structure")
     if plan not in DISASTER_PLANS:
-        raise RerateError("自然災害共済のタイプを選んでください。", field="plan")
+        raise ContractProcedureError("自然災害共済のタイプを選んでください。", field="plan")
     new_total, _earthquake = sumairu_premiums(structure, contract.units, plan)
     months = months_left(contract, effective_from)
     difference = new_total - contract.premium_yen
@@ -110,7 +97,7 @@ def quote(contract: Contract, structure: str, plan: str, effective_from: date) -
 def rerate(session: Session, request: ProcedureRequest, structure: str, plan: str) -> Rerating:
     """Apply the new premium, the history line and the one-off adjustment; complete the procedure."""
     if request.kind != "property_rerating" or request.status not in ("received", "reviewing"):
-        raise RerateError(f"この手続きはすでに「{request.status_label}」です。")
+        raise ContractProcedureError(f"この手続きはすでに「{request.status_label}」です。")
     contract = contract_of(session, request)
     moved_on = date.fromisoformat(procedures.detail_of(request).get("moved_on") or request.created_at.date().isoformat())
     result = quote(contract, structure, plan, moved_on)

@@ -26,8 +26,8 @@ ARRIVAL_BUSINESS_DAYS = 2
 TRACKING_RE = re.compile(r"^[0-9A-Z][0-9A-Z-]{5,29}$")
 
 
-class ShippingError(ServiceError):
-    """A rule said no (a Japanese message, and the field it belongs to)."""
+class ContractProcedureError(ServiceError):
+    """A certificate or re-rating step that cannot be done (a Japanese message, and its field)."""
 
 
 def expected_arrival(shipped_on: date) -> date:
@@ -37,9 +37,9 @@ def expected_arrival(shipped_on: date) -> date:
 def clean_tracking_no(raw: str | None) -> str:
     text = normalize(raw).upper().replace(" ", "").replace("ー", "-").replace("－", "-")
     if not text:
-        raise ShippingError("お問い合わせ番号を入力してください。", field="tracking_no")
+        raise ContractProcedureError("お問い合わせ番号を入力してください。", field="tracking_no")
     if not TRACKING_RE.match(text):
-        raise ShippingError("お問い合わせ番号は英数字とハイフンで6〜30文字です。", field="tracking_no")
+        raise ContractProcedureError("お問い合わせ番号は英数字とハイフンで6〜30文字です。", field="tracking_no")
     return text
 
 
@@ -47,11 +47,11 @@ def check_shipped_on(shipped_on: date | None, request: ProcedureRequest) -> date
     from portal.clock import to_tokyo
 
     if shipped_on is None:
-        raise ShippingError("発送日を入力してください。", field="shipped_on")
+        raise ContractProcedureError("発送日を入力してください。", field="shipped_on")
     if shipped_on > today():
-        raise ShippingError("発送日に未来の日付は入力できません。", field="shipped_on")
+        raise ContractProcedureError("発送日に未来の日付は入力できません。", field="shipped_on")
     if shipped_on < to_tokyo(request.created_at).date():
-        raise ShippingError("発送日が受付日より前になっています。", field="shipped_on")
+        raise ContractProcedureError("発送日が受付日より前になっています。", field="shipped_on")
     return shipped_on
 
 
@@ -77,17 +77,18 @@ def start_certificate(session: Session, contract: Contract, *, reason: str = "�
 
 
 def contract_of(session: Session, request: ProcedureRequest) -> Contract:
+    """The member's contract a certificate or re-rating procedure is about."""
     number = procedures.detail_of(request).get("contract_no")
     contract = session.scalar(select(Contract).where(Contract.contract_no == str(number),
                                                      Contract.member_id == request.member_id))
     if contract is None:
-        raise ShippingError("この手続きの契約が見つかりません。")
+        raise ContractProcedureError("この手続きの契約が見つかりません。")
     return contract
 
 
 def mark_printed(session: Session, request: ProcedureRequest) -> ProcedureRequest:
     if request.status != "received":
-        raise ShippingError(f"この手続きはすでに「{request.status_label}」です。")
+        raise ContractProcedureError(f"この手続きはすでに「{request.status_label}」です。")
     contract_of(session, request)
     return procedures.change_status(session, request, "preparing_shipment",
                                     "証書を印刷しました。発送の準備をしています。", notify=False)
@@ -107,7 +108,7 @@ def mark_shipped(session: Session, request: ProcedureRequest, shipped_on: date |
                  tracking_no: str | None) -> Shipment:
     """Shipped: the contract shows 発送済み with the arrival and tracking number; the member is told."""
     if request.status not in ("received", "preparing_shipment"):
-        raise ShippingError(f"この手続きはすでに「{request.status_label}」です。")
+        raise ContractProcedureError(f"この手続きはすでに「{request.status_label}」です。")
     shipment = Shipment(check_shipped_on(shipped_on, request), clean_tracking_no(tracking_no))
     contract = contract_of(session, request)
     contract.certificate_status = "shipped"

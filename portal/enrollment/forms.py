@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import BooleanField, HiddenField, RadioField, StringField
+from wtforms.validators import DataRequired, InputRequired
 
 from portal.enrollment.services import DECLARATION_QUESTIONS
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 from portal.workqueue.forms import TrackingForm
 from portal.workqueue.kinds import Action, ActionContext, OfficeKind, register
 from portal.contracts.shipping import clean_tracking_no
-from portal.service_errors import ServiceError
 from portal.shop import services
-
-
-class KitShippingError(ServiceError):
-    """A rule said no (a Japanese message, and the field it belongs to)."""
 
 
 def _order(session, request):
     order = services.order_for_procedure(session, request)
     if order is None:
-        raise KitShippingError("この手続きの注文が見つかりません。")
+        raise services.ShopError("この手続きの注文が見つかりません。")
     return order
 
 

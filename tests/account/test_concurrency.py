@@ -8,17 +8,15 @@ import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 from webauthn.helpers import bytes_to_base64url
 
 from portal.account import passkeys
 from portal.account.models import Passkey
-from portal.db import make_engine
 from portal.members.models import Member
-from portal.models import metadata
 from tests.account.authenticator import SoftAuthenticator
 from tests.conftest import PG_URL
+from tests.support.pg import own_schema
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs PORTAL_TEST_DATABASE_URL (PostgreSQL)")
 SCHEMA = "account_concurrency"
@@ -29,17 +27,8 @@ RP = passkeys.RelyingParty(id="localhost", name="テスト", origin="http://loca
 def engine(backend):
     if backend != "postgresql":
         pytest.skip("real concurrent commits: the PostgreSQL run covers it")
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    with own_schema(PG_URL, SCHEMA) as engine:
+        yield engine
 
 
 @pytest.fixture

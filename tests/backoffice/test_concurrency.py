@@ -6,21 +6,19 @@ import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from portal.backoffice import services
 from portal.backoffice.models import WorkHold
 from portal import create_app
-from portal.db import make_engine
 from portal.extensions import db
 from portal.members.models import Member
 from portal.audit.models import AuditLog
-from portal.models import metadata
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureEvent, ProcedureRequest
 from portal.staff.services import create_staff
 from tests.conftest import PG_URL
+from tests.support.pg import own_schema, schema_url
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs PORTAL_TEST_DATABASE_URL (PostgreSQL)")
 SCHEMA = "office_concurrency"
@@ -30,24 +28,14 @@ SCHEMA = "office_concurrency"
 def engine(backend):
     if backend != "postgresql":
         pytest.skip("row locks: the PostgreSQL run covers it")
-    admin = make_engine(PG_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={SCHEMA}"})
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-    admin.dispose()
+    with own_schema(PG_URL, SCHEMA) as engine:
+        yield engine
 
 
 @pytest.fixture
 def office_app(engine, app_config):
     """An app of its own whose sessions commit for real into the schema above."""
-    separator = "&" if "?" in PG_URL else "?"
-    application = create_app({**app_config, "DATABASE_URL": f"{PG_URL}{separator}options=-csearch_path%3D{SCHEMA}"})
+    application = create_app({**app_config, "DATABASE_URL": schema_url(PG_URL, SCHEMA)})
     yield application
     db.engine_for(application).dispose()
 

@@ -116,6 +116,8 @@ def test_bank_account_change_accepted_in_the_console(visit, member):
     # …and the member sees 完了 with the first debit from the new account.
     _requests_show(member, receipt, "完了")
     assert "口座振替から新しい口座" in member.page.content()
+    visit.goto("/staff/work/dashboard")
+    assert "処理日数（中央値）" in page.content() and "振替口座変更" in page.content()
 
 
 def test_certificates_shipped_by_the_vendor_csv(visit, member, tmp_path):
