@@ -48,14 +48,23 @@ def member(visit, browser):
     context.close()
 
 
+def _text(page) -> str:
+    """What the page says (typesetting puts <wbr> between phrases, so not its HTML)."""
+    return page.locator("body").inner_text()
+
+
+def _button(page, label: str):
+    return page.locator(f"main button:text-is('{label}')")
+
+
 def _open_work(visit: Visit, receipt_no: str) -> None:
     visit.goto(f"/staff/work?q={receipt_no}")
-    visit.page.get_by_role("link", name=receipt_no).click()
+    visit.page.locator("table.work-table a", has_text=receipt_no).click()
     visit.page.wait_for_load_state("load")
-    if visit.page.get_by_role("button", name="担当する").count():
-        visit.page.get_by_role("button", name="担当する").click()
+    if _button(visit.page, "担当する").count():
+        _button(visit.page, "担当する").click()
         visit.page.wait_for_load_state("load")
-    assert "あなたが担当しています" in visit.page.content()
+    assert "あなたが担当しています" in _text(visit.page)
 
 
 def _first_open(visit: Visit, kind: str) -> str | None:
@@ -65,15 +74,14 @@ def _first_open(visit: Visit, kind: str) -> str | None:
 
 
 def _receipt_on(page) -> str:
-    match = re.search(r"R\d{4}-[0-9A-Z]{8}", page.content())
+    match = re.search(r"R\d{4}-[0-9A-Z]{8}", _text(page))
     assert match, "no receipt number on the page"
     return match.group(0)
 
 
 def _requests_show(member: Visit, receipt_no: str, text: str) -> None:
     member.goto(f"/requests/{receipt_no}")
-    content = member.page.content()
-    assert text in content, (receipt_no, text)
+    assert text in _text(member.page), (receipt_no, text)
 
 
 def test_bank_account_change_accepted_in_the_console(visit, member):
@@ -84,40 +92,40 @@ def test_bank_account_change_accepted_in_the_console(visit, member):
     waiting = _first_open(visit, "bank_account_change")
     if waiting:
         _open_work(visit, waiting)
-        page.get_by_role("button", name=re.compile("承認する")).click()
+        page.locator("main button", has_text="承認する").click()
         page.wait_for_load_state("load")
     # The member asks for a new account…
     m = member.page
     member.goto("/profile/bank-account")
     if "/profile/reauth" in m.url:
         m.get_by_label("パスワード").fill("Demo-pass-2026")
-        m.get_by_role("button", name="確認する").click()
+        _button(m, "確認する").click()
         m.wait_for_load_state("load")
     number = "1112223" if visit.page.viewport_size == VIEWPORTS["phone"] else "3334445"
     m.get_by_label("金融機関コード（4桁）").fill("0005")
     m.get_by_label("支店コード（3桁）").fill("001")
     m.get_by_label("口座番号（7桁以内）").fill(number)
     m.get_by_label("口座名義（カナ）").fill("ヤマダ タロウ")
-    m.get_by_role("button", name="この口座に変更を申し込む").click()
+    _button(m, "この口座に変更を申し込む").click()
     m.wait_for_load_state("load")
     member.check("bank-requested")
     receipt = _receipt_on(m)
     # …the office sees it, a return needs a reason, then it is accepted…
     _open_work(visit, receipt)
     visit.check("bank-detail")
-    assert f"***{number[-4:]}" in page.content()
-    page.get_by_role("button", name="差し戻す").click()
+    assert f"***{number[-4:]}" in _text(page)
+    _button(page, "差し戻す").click()
     page.wait_for_load_state("load")
-    assert "理由を入力してください" in page.content()
-    page.get_by_role("button", name=re.compile("承認する")).click()
+    assert "理由を入力してください" in _text(page)
+    page.locator("main button", has_text="承認する").click()
     page.wait_for_load_state("load")
     visit.check("bank-accepted")
-    assert "承認しました" in page.content()
+    assert "承認しました" in _text(page)
     # …and the member sees 完了 with the first debit from the new account.
     _requests_show(member, receipt, "完了")
-    assert "口座振替から新しい口座" in member.page.content()
+    assert "口座振替から新しい口座" in _text(member.page)
     visit.goto("/staff/work/dashboard")
-    assert "処理日数（中央値）" in page.content() and "振替口座変更" in page.content()
+    assert "処理日数（中央値）" in _text(page) and "振替口座変更" in _text(page)
 
 
 def test_certificates_shipped_by_the_vendor_csv(visit, member, tmp_path):
@@ -128,23 +136,23 @@ def test_certificates_shipped_by_the_vendor_csv(visit, member, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text(f"証書番号,発送日,お問い合わせ番号\n100000000106,{today},123456789012\n999999999999,{today},1\n",
                    encoding="utf-8")
-    page.get_by_label("印刷会社の発送CSV").set_input_files(str(bad))
-    page.get_by_role("button", name="取り込む").click()
+    page.locator("input[type=file]").set_input_files(str(bad))
+    _button(page, "取り込む").click()
     page.wait_for_load_state("load")
     visit.check("csv-refused")
-    assert "どの証書も更新していません" in page.content() and "この証書番号の契約はありません" in page.content()
+    assert "どの証書も更新していません" in _text(page) and "この証書番号の契約はありません" in _text(page)
     good = tmp_path / "good.csv"
     good.write_text(f"100000000106,{today},123456789012\n", encoding="utf-8")
-    page.get_by_label("印刷会社の発送CSV").set_input_files(str(good))
-    page.get_by_role("button", name="取り込む").click()
+    page.locator("input[type=file]").set_input_files(str(good))
+    _button(page, "取り込む").click()
     page.wait_for_load_state("load")
     visit.check("csv-applied")
-    assert "取り込みました" in page.content()
+    assert "取り込みました" in _text(page)
     member.goto("/contracts/100000000106")
-    content = member.page.content()
+    content = _text(member.page)
     assert "発送済み" in content and "123456789012" in content and "お届け予定" in content
     member.goto("/requests")
-    assert "共済契約証書の発行" in member.page.content()
+    assert "共済契約証書の発行" in _text(member.page)
 
 
 def test_rerating_after_a_move(visit, member):
@@ -156,30 +164,30 @@ def test_rerating_after_a_move(visit, member):
     m.get_by_label("郵便番号").fill("1600023" if phone else "1510053")
     m.get_by_label("町名・番地").fill("西新宿2-8-1" if phone else "代々木3-3-3")
     m.get_by_label("建物名・部屋番号").fill("")
-    m.get_by_label(re.compile("はい、建物・家財も新しい住所に移ります")).check()
-    m.get_by_role("button", name="確認画面へ進む").click()
+    m.locator("input[name=property_moved][value=yes]").check()
+    _button(m, "確認画面へ進む").click()
     m.wait_for_load_state("load")
-    if m.get_by_role("button", name="住所を検索").count() and not m.get_by_role("button", name="この内容で変更する").count():
-        m.get_by_label(re.compile("はい、建物・家財も新しい住所に移ります")).check()
-        m.get_by_role("button", name="確認画面へ進む").click()
+    if not _button(m, "この内容で変更する").count():
+        m.locator("input[name=property_moved][value=yes]").check()
+        _button(m, "確認画面へ進む").click()
         m.wait_for_load_state("load")
     member.check("move-confirm")
-    m.get_by_role("button", name="この内容で変更する").click()
+    _button(m, "この内容で変更する").click()
     m.wait_for_load_state("load")
     member.goto("/requests")
-    receipts = re.findall(r"/requests/(R\d{4}-[0-9A-Z]{8})\">住まいる共済 掛金改定", m.content())
-    assert receipts, "the move queued no re-rating"
-    receipt = receipts[0]
+    link = m.locator("a", has_text="住まいる共済 掛金改定").first
+    assert link.count(), "the move queued no re-rating"
+    receipt = link.get_attribute("href").rsplit("/", 1)[-1]
     _open_work(visit, receipt)
     visit.check("rerating-detail")
-    page.get_by_label("鉄骨" if phone else "マンション").check()
-    page.get_by_role("button", name="この内容で掛金を改定する").click()
+    page.locator(f"input[name='rerate-structure'][value='{'steel' if phone else 'mansion'}']").check()
+    _button(page, "この内容で掛金を改定する").click()
     page.wait_for_load_state("load")
     visit.check("rerated")
-    assert "掛金を改定しました" in page.content()
+    assert "掛金を改定しました" in _text(page)
     _requests_show(member, receipt, "完了")
     member.goto("/contracts/100000000105")
-    assert "住所変更に伴う掛金改定" in member.page.content()
+    assert "住所変更に伴う掛金改定" in _text(member.page)
 
 
 def test_enrolment_declined_then_approved(visit, member):
@@ -190,39 +198,39 @@ def test_enrolment_declined_then_approved(visit, member):
     if waiting is None and not _plan_offered(member):
         # The other viewport took the household's last plan through: its result stays visible.
         member.goto("/requests")
-        assert "成立" in m.content() and "不成立" in m.content()
+        assert "成立" in _text(m) and "不成立" in _text(m)
         return
     if waiting:
         _open_work(visit, waiting)
         visit.check("application")
-        assert "告知（健康状態）" in page.content()
-        page.get_by_label("理由（組合員に通知されます）").fill("ご提出の書類を確認できませんでした。お手数ですが、もう一度お申し込みください。")
-        page.get_by_role("button", name="不成立にする").click()
+        assert "告知（健康状態）" in _text(page)
+        page.locator("textarea[name='decline-reason']").fill("ご提出の書類を確認できませんでした。お手数ですが、もう一度お申し込みください。")
+        _button(page, "不成立にする").click()
         page.wait_for_load_state("load")
         _requests_show(member, waiting, "不成立")
-        assert "ご提出の書類を確認できませんでした" in m.content()
+        assert "ご提出の書類を確認できませんでした" in _text(m)
     # The member applies again (the spouse's plan), paying by 払込票.
     member.goto("/enroll")
     m.locator("input[name=plan]").first.check()
-    m.get_by_role("button", name="次へ（告知）").click()
+    _button(m, "次へ（告知）").click()
     for radio in m.locator("input[type=radio][value=no]").all():
         radio.check()
-    m.get_by_role("button", name="次へ（重要事項）").click()
-    m.get_by_label(re.compile("内容を確認しました")).check()
-    m.get_by_role("button", name="次へ（お支払い）").click()
-    m.get_by_label(re.compile("払込票")).check()
-    m.get_by_role("button", name="次へ（確認）").click()
-    m.get_by_role("button", name="申し込む").click()
+    _button(m, "次へ（重要事項）").click()
+    m.locator("input[name=confirmed]").check()
+    _button(m, "次へ（お支払い）").click()
+    m.locator("input[name=method][value=transfer]").check()
+    _button(m, "次へ（確認）").click()
+    _button(m, "申し込む").click()
     m.wait_for_load_state("load")
     receipt = _receipt_on(m)
     _open_work(visit, receipt)
-    page.get_by_role("button", name="成立にする", exact=True).click()
+    _button(page, "成立にする").click()
     page.wait_for_load_state("load")
     visit.check("approved")
-    assert "成立しました" in page.content()
+    assert "成立しました" in _text(page)
     _requests_show(member, receipt, "成立")
     member.goto("/requests")
-    assert "共済契約証書の発行" in m.content()
+    assert "共済契約証書の発行" in _text(m)
 
 
 def _plan_offered(member: Visit) -> bool:
