@@ -23,9 +23,9 @@ MEMBER_TABS: tuple[Tab, ...] = (
     Tab("home", "ホーム", "/mypage", "mypage.home", ("/mypage",)),
     Tab("contracts", "ご契約・保障", "/contracts", "contracts.index", ("/contracts", "/coverage", "/certificates")),
     Tab("requests", "手続き", "/requests", "procedures.index",
-        ("/requests", "/profile", "/enroll", "/changes", "/account", "/documents")),
+        ("/requests", "/profile", "/enroll", "/changes", "/account")),
     Tab("claims", "請求", "/claims", "claims.index", ("/claims",)),
-    Tab("menu", "メニュー", "#site-menu", None, ("/menu", "/shop", "/tips", "/voices", "/help")),
+    Tab("menu", "メニュー", "#site-menu", None, ("/menu", "/shop", "/tips", "/voices", "/help", "/documents")),
 )
 
 

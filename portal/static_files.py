@@ -54,6 +54,10 @@ def init_app(app: Flask) -> None:
                 response.cache_control.max_age = ONE_YEAR
                 response.cache_control.immutable = True
                 return response
+        if match:
+            # An old fingerprint, or a path relative to a fingerprinted stylesheet
+            # (url("../img/x.svg")): today's file, briefly cached.
+            filename = match["plain"]
         response = serve(filename=filename)
         response.cache_control.no_cache = None
         response.cache_control.public = True

@@ -53,4 +53,17 @@
     };
     box.addEventListener("input", update);
   });
+  // A table wider than the phone scrolls sideways: make that region reachable and
+  // named for keyboard users (only when it really scrolls).
+  var markScrollable = function () {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.tabIndex = 0;
+        wrap.setAttribute("role", "region");
+        if (!wrap.hasAttribute("aria-label")) wrap.setAttribute("aria-label", "表（横にスクロールできます）");
+      }
+    });
+  };
+  markScrollable();
+  window.addEventListener("resize", markScrollable);
 })();

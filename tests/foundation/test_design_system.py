@@ -42,8 +42,10 @@ def test_static_files_have_fingerprinted_names_and_a_year_of_cache(client):
     assert response.status_code == 200
     assert "immutable" in response.headers["Cache-Control"] and "max-age=31536000" in response.headers["Cache-Control"]
     assert "no-cache" not in response.headers["Cache-Control"]
-    stale = client.get("/static/0000000000/css/portal.css")
-    assert stale.status_code == 404  # an unknown fingerprint is not served as if it were current
+    stale = client.get("/static/0000000000/css/portal.css")  # an old page's link: today's file, not for a year
+    assert stale.status_code == 200 and "immutable" not in stale.headers["Cache-Control"]
+    relative = client.get(href.replace("css/portal.css", "img/icons/home.svg"))  # url("../img/…") in the CSS
+    assert relative.status_code == 200
     plain = client.get("/static/css/portal.css")
     assert plain.status_code == 200 and "immutable" not in plain.headers["Cache-Control"]
 

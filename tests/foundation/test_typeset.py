@@ -10,7 +10,8 @@ from portal.jp.typeset import NO_LINE_START, nowrap, phrases, typeset_html
 
 def test_numbers_dates_and_phone_numbers_become_one_unbreakable_span():
     html = typeset_html("<p>2026年11月30日 10:15 受付、0120-00-0000 まで。掛金 12,340円／月、3件</p>")
-    for token in ("2026年11月30日 10:15", "0120-00-0000", "12,340円／月", "3件"):
+    html += typeset_html("<p>受付番号 R2612-XSTYVQPY、C-2026-0001 の件</p>")
+    for token in ("2026年11月30日 10:15", "0120-00-0000", "12,340円／月", "3件", "R2612-XSTYVQPY", "C-2026-0001"):
         assert f'<span class="nowrap">{token}</span>' in html
     assert "受付、" in html  # the words around them are untouched
 
