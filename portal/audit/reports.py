@@ -7,6 +7,8 @@ feature and depends on none of them.
 """
 from __future__ import annotations
 
+import functools
+
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -63,14 +65,17 @@ def _detail_of(detail: str | None) -> dict[str, Any]:
         return {}
 
 
-_ACCESS_HISTORY = (
-    select(AuditLog.occurred_at, AuditLog.actor_staff_id, AuditLog.action, AuditLog.detail, staff_users.c.name)
-    .join(staff_users, staff_users.c.id == AuditLog.actor_staff_id)
-    .where(AuditLog.acting_as_member_id == bindparam("member_id"),
-           or_(*(AuditLog.action == action for action in ACCESS_ACTIONS)))
-    .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc())
-    .limit(bindparam("limit"))
-)
+@functools.cache
+def _access_history_statement():
+    """Built on first use, not at import (that would configure the mappers early)."""
+    return (
+        select(AuditLog.occurred_at, AuditLog.actor_staff_id, AuditLog.action, AuditLog.detail, staff_users.c.name)
+        .join(staff_users, staff_users.c.id == AuditLog.actor_staff_id)
+        .where(AuditLog.acting_as_member_id == bindparam("member_id"),
+               or_(*(AuditLog.action == action for action in ACCESS_ACTIONS)))
+        .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc())
+        .limit(bindparam("limit"))
+    )
 
 
 def access_history(session: Session, member_id: int, limit: int = 5) -> list[AccessEntry]:
@@ -78,7 +83,7 @@ def access_history(session: Session, member_id: int, limit: int = 5) -> list[Acc
     Rows have .occurred_at, .staff_name, .reason (None when the staff only looked).
 
     It runs on every /mypage: a statement built once, and plain rows."""
-    rows = session.execute(_ACCESS_HISTORY, {"member_id": member_id, "limit": limit})
+    rows = session.execute(_access_history_statement(), {"member_id": member_id, "limit": limit})
     return [AccessEntry(occurred_at=occurred_at, staff_name=name, staff_id=staff_id,
                         kind="act" if action == "impersonation.start" else "view",
                         reason=_detail_of(detail).get("reason"))

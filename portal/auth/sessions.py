@@ -6,6 +6,7 @@ Every sign-in clears the cookie and issues a new token (session id rotation).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -20,11 +21,16 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.users import parse_user_id
 
-# The session row and whoever it signs in, in one round trip: the user loader then
-# finds the Member (or StaffUser) in the identity map. Built once: every request
-# runs it, and a prebuilt statement skips construction and cache-key work.
-_CURRENT = (select(AuthSession)
-            .options(joinedload(AuthSession.member), joinedload(AuthSession.staff))
+@functools.cache
+def _current_statement():
+    """The session row and whoever it signs in, in one round trip: the user loader
+    then finds the Member (or StaffUser) in the identity map. Built once, on first
+    use (building it at import would configure the mappers before every model is
+    imported): every request runs it, and a prebuilt statement skips construction
+    and cache-key work."""
+    return (select(AuthSession, Member, StaffUser)
+            .outerjoin(Member, Member.id == AuthSession.member_id)
+            .outerjoin(StaffUser, StaffUser.id == AuthSession.staff_id)
             .where(AuthSession.token_hash == bindparam("token_hash")))
 
 
@@ -76,7 +82,7 @@ def current() -> AuthSession | None:
     token = session.get("sid")
     row = None
     if token:
-        row = db.session.execute(_CURRENT, {"token_hash": _hash(token)}).scalars().first()
+        row = db.session.execute(_current_statement(), {"token_hash": _hash(token)}).scalars().first()
         if row is not None:
             # The identity map holds objects weakly: keep the signed-in user alive
             # until the user loader asks for it.

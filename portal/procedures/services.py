@@ -5,6 +5,7 @@ the same transaction.
 """
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from datetime import date
@@ -102,7 +103,9 @@ def detail_of(request: ProcedureRequest) -> dict[str, Any]:
     return json.loads(request.detail) if request.detail else {}
 
 
+@functools.cache
 def _open_notices_statement():
+    """Built on first use, not at import (that would configure the mappers early)."""
     from portal.procedures.models import OPEN_STATUSES
 
     return (select(ProcedureRequest.kind, ProcedureRequest.status, ProcedureRequest.receipt_no)
@@ -112,12 +115,9 @@ def _open_notices_statement():
             .limit(bindparam("limit")))
 
 
-_OPEN_NOTICES = _open_notices_statement()
-
-
 def open_notices(session: Session, member: Member, limit: int = 5) -> list[dict[str, str]]:
     """Procedures still in progress, as My Page notices (one query on every /mypage:
     a prebuilt statement, and rows rather than objects since nothing is changed)."""
-    rows = session.execute(_OPEN_NOTICES, {"member_id": member.id, "limit": limit})
+    rows = session.execute(_open_notices_statement(), {"member_id": member.id, "limit": limit})
     return [{"text": f"{KIND_LABELS[kind]}（受付番号 {receipt_no}）は「{STATUS_LABELS[status]}」です。",
              "url": "/requests", "level": "info"} for kind, status, receipt_no in rows]

@@ -72,7 +72,8 @@ def downloads_at_once(base: str, count: int) -> list[tuple[bool, float, str]]:
 
 
 def test_pages_against_healthz_side_by_side():
-    url = seeded_database("portal_bench_throughput", MEMBERS)
+    # BENCH_THROUGHPUT_DATABASE_URL: a database seeded before (seeded_database's bench users).
+    url = os.environ.get("BENCH_THROUGHPUT_DATABASE_URL") or seeded_database("portal_bench_throughput", MEMBERS)
     process, base = start_gunicorn(url, workers=2, extra_env={"PORTAL_TRUST_NEW_DEVICES": "1"})
     try:
         cookie = wrk.sign_in(base, "bench000", "Bench-pass-2026")
