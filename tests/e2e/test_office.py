@@ -57,6 +57,15 @@ def _button(page, label: str):
     return page.locator(f"main button:text-is('{label}')")
 
 
+def _submit(page):
+    """The main form's submit button (long labels carry <wbr>, so not found by text)."""
+    return page.locator("main form button[type=submit]").last
+
+
+def _action(page, name: str):
+    return page.locator(f"form[action$='/act/{name}'] button[type=submit]")
+
+
 def _open_work(visit: Visit, receipt_no: str) -> None:
     visit.goto(f"/staff/work?q={receipt_no}")
     visit.page.locator("table.work-table a", has_text=receipt_no).click()
@@ -92,7 +101,7 @@ def test_bank_account_change_accepted_in_the_console(visit, member):
     waiting = _first_open(visit, "bank_account_change")
     if waiting:
         _open_work(visit, waiting)
-        page.locator("main button", has_text="承認する").click()
+        _action(page, "accept").click()
         page.wait_for_load_state("load")
     # The member asks for a new account…
     m = member.page
@@ -106,7 +115,7 @@ def test_bank_account_change_accepted_in_the_console(visit, member):
     m.get_by_label("支店コード（3桁）").fill("001")
     m.get_by_label("口座番号（7桁以内）").fill(number)
     m.get_by_label("口座名義（カナ）").fill("ヤマダ タロウ")
-    _button(m, "この口座に変更を申し込む").click()
+    _submit(m).click()
     m.wait_for_load_state("load")
     member.check("bank-requested")
     receipt = _receipt_on(m)
@@ -114,10 +123,10 @@ def test_bank_account_change_accepted_in_the_console(visit, member):
     _open_work(visit, receipt)
     visit.check("bank-detail")
     assert f"***{number[-4:]}" in _text(page)
-    _button(page, "差し戻す").click()
+    _action(page, "return").click()
     page.wait_for_load_state("load")
     assert "理由を入力してください" in _text(page)
-    page.locator("main button", has_text="承認する").click()
+    _action(page, "accept").click()
     page.wait_for_load_state("load")
     visit.check("bank-accepted")
     assert "承認しました" in _text(page)
@@ -165,14 +174,14 @@ def test_rerating_after_a_move(visit, member):
     m.get_by_label("町名・番地").fill("西新宿2-8-1" if phone else "代々木3-3-3")
     m.get_by_label("建物名・部屋番号").fill("")
     m.locator("input[name=property_moved][value=yes]").check()
-    _button(m, "確認画面へ進む").click()
+    m.locator("button.btn-primary[value=confirm]").click()
     m.wait_for_load_state("load")
-    if not _button(m, "この内容で変更する").count():
+    if not m.locator("button.btn-primary[value=save]").count():
         m.locator("input[name=property_moved][value=yes]").check()
-        _button(m, "確認画面へ進む").click()
+        m.locator("button.btn-primary[value=confirm]").click()
         m.wait_for_load_state("load")
     member.check("move-confirm")
-    _button(m, "この内容で変更する").click()
+    m.locator("button.btn-primary[value=save]").click()
     m.wait_for_load_state("load")
     member.goto("/requests")
     link = m.locator("a", has_text="住まいる共済 掛金改定").first
@@ -181,7 +190,7 @@ def test_rerating_after_a_move(visit, member):
     _open_work(visit, receipt)
     visit.check("rerating-detail")
     page.locator(f"input[name='rerate-structure'][value='{'steel' if phone else 'mansion'}']").check()
-    _button(page, "この内容で掛金を改定する").click()
+    _action(page, "rerate").click()
     page.wait_for_load_state("load")
     visit.check("rerated")
     assert "掛金を改定しました" in _text(page)
@@ -205,26 +214,26 @@ def test_enrolment_declined_then_approved(visit, member):
         visit.check("application")
         assert "告知（健康状態）" in _text(page)
         page.locator("textarea[name='decline-reason']").fill("ご提出の書類を確認できませんでした。お手数ですが、もう一度お申し込みください。")
-        _button(page, "不成立にする").click()
+        _action(page, "decline").click()
         page.wait_for_load_state("load")
         _requests_show(member, waiting, "不成立")
         assert "ご提出の書類を確認できませんでした" in _text(m)
     # The member applies again (the spouse's plan), paying by 払込票.
     member.goto("/enroll")
     m.locator("input[name=plan]").first.check()
-    _button(m, "次へ（告知）").click()
+    _submit(m).click()
     for radio in m.locator("input[type=radio][value=no]").all():
         radio.check()
-    _button(m, "次へ（重要事項）").click()
+    _submit(m).click()
     m.locator("input[name=confirmed]").check()
-    _button(m, "次へ（お支払い）").click()
+    _submit(m).click()
     m.locator("input[name=method][value=transfer]").check()
-    _button(m, "次へ（確認）").click()
-    _button(m, "申し込む").click()
+    _submit(m).click()
+    _submit(m).click()
     m.wait_for_load_state("load")
     receipt = _receipt_on(m)
     _open_work(visit, receipt)
-    _button(page, "成立にする").click()
+    _action(page, "approve").click()
     page.wait_for_load_state("load")
     visit.check("approved")
     assert "成立しました" in _text(page)
