@@ -21,6 +21,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.users import parse_user_id
 
+
 @functools.cache
 def _current_statement():
     """The session row and whoever it signs in, in one round trip: the user loader
@@ -28,9 +29,8 @@ def _current_statement():
     use (building it at import would configure the mappers before every model is
     imported): every request runs it, and a prebuilt statement skips construction
     and cache-key work."""
-    return (select(AuthSession, Member, StaffUser)
-            .outerjoin(Member, Member.id == AuthSession.member_id)
-            .outerjoin(StaffUser, StaffUser.id == AuthSession.staff_id)
+    return (select(AuthSession)
+            .options(joinedload(AuthSession.member), joinedload(AuthSession.staff))
             .where(AuthSession.token_hash == bindparam("token_hash")))
 
 
