@@ -37,8 +37,12 @@ def download_certificate(base: str, login_id: str) -> tuple[bool, float, str]:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     try:
-        cookie = wrk.sign_in(base, login_id, "Bench-pass-2026")
-        headers = {"Cookie": cookie}
+        # One cookie jar for the whole visit: the CSRF token lives in the session cookie.
+        login = opener.open(base + "/login", timeout=60).read().decode()
+        opener.open(base + "/login", data=urllib.parse.urlencode({
+            "csrf_token": wrk.CSRF.search(login).group(1), "login_id": login_id,
+            "password": "Bench-pass-2026"}).encode(), timeout=60).read()
+        headers: dict[str, str] = {}
         page = opener.open(urllib.request.Request(base + "/certificates", headers=headers), timeout=60).read().decode()
         form = PDF_FORM.search(page)
         if form is None:
