@@ -29,7 +29,8 @@ SLICE = int(os.environ.get("BENCH_SLICE", "5"))
 PATHS = ("/healthz", "/mypage", "/coverage", "/contracts", "/requests")
 DOWNLOADERS = 20
 PDF_FORM = re.compile(r'<form[^>]*action="/certificates/pdf"[^>]*>(.*?)</form>', re.S)
-HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
+INPUT = re.compile(r"<input[^>]*>")
+ATTR = re.compile(r'(name|value)="([^"]*)"')
 
 
 def download_certificate(base: str, login_id: str) -> tuple[bool, float, str]:
@@ -47,7 +48,11 @@ def download_certificate(base: str, login_id: str) -> tuple[bool, float, str]:
         form = PDF_FORM.search(page)
         if form is None:
             return False, 0.0, "no PDF form on /certificates (window closed?)"
-        fields = dict(HIDDEN.findall(form.group(1)))
+        fields = {}
+        for tag in INPUT.findall(form.group(1)):  # hidden_tag writes name before type and value
+            attrs = dict(ATTR.findall(tag))
+            if "name" in attrs:
+                fields[attrs["name"]] = attrs.get("value", "")
         started = time.perf_counter()
         response = opener.open(urllib.request.Request(base + "/certificates/pdf", headers=headers,
                                                       data=urllib.parse.urlencode(fields).encode()), timeout=120)
