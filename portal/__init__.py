@@ -13,7 +13,7 @@ from portal.config import load_config
 ROOT = Path(__file__).resolve().parent.parent
 
 # Feature packages, each with views.bp. Order matters only for the menu.
-FEATURES = ("auth", "mypage", "contracts", "profile", "procedures", "certificates", "enrollment",
+FEATURES = ("auth", "mypage", "contracts", "profile", "procedures", "claims", "certificates", "enrollment",
             "shop", "voices", "staff", "tips", "account", "backoffice", "changes", "documents", "help", "dev")
 
 

@@ -350,10 +350,8 @@ def file_claim(session: Session, member: Member, person_id: Any, raw: EventInput
     person = person_of(member, person_id)
     event, values = parse_event(raw, on=on)
     result = estimate(person, contracts_of_person(session, member, person.id), event, today=on)
-    if not result.is_payable and not result.lines:
-        # The member was shown the reasons; a claim is still taken if they send it
-        # (staff may know better), but one without any line cannot be paid.
-        pass
+    # Nothing payable is still a claim if the member sends it (they were shown the
+    # reasons; staff may know better); it cannot be approved without a line.
     if payee is None:
         raise ClaimError("お振込先の口座を選んでください。", "payee")
     benefits = "・".join(LINE_LABELS[b] for b in values["benefits"].split(","))
@@ -456,8 +454,10 @@ def request_paper_forms(session: Session, member: Member, person_id: Any, what: 
 def _lock(session: Session, claim: Claim) -> None:
     """Re-read the claim and its procedure under a row lock (PostgreSQL), so two
     people acting at once act one after the other on fresh values."""
-    session.refresh(claim.procedure, with_for_update=True)
-    session.refresh(claim, with_for_update=True)
+    session.execute(select(ProcedureRequest.id).where(ProcedureRequest.id == claim.procedure_id).with_for_update())
+    session.execute(select(Claim.id).where(Claim.id == claim.id).with_for_update())
+    session.refresh(claim.procedure)
+    session.refresh(claim)
 
 
 def _move(session: Session, claim: Claim, status: str, note: str | None = None) -> None:
@@ -805,7 +805,8 @@ def get_run(session: Session, run_id: int) -> PaymentRun | None:
 
 
 def mark_run_sent(session: Session, run: PaymentRun, staff_id: int | None) -> int:
-    session.refresh(run, with_for_update=True)
+    session.execute(select(PaymentRun.id).where(PaymentRun.id == run.id).with_for_update())
+    session.refresh(run)
     if run.status != "draft":
         raise ClaimError("この振込データはすでに送信済みか取り消されています。")
     run.status = "sent"
@@ -821,7 +822,8 @@ def mark_run_sent(session: Session, run: PaymentRun, staff_id: int | None) -> in
 
 
 def cancel_run(session: Session, run: PaymentRun, staff_id: int | None) -> None:
-    session.refresh(run, with_for_update=True)
+    session.execute(select(PaymentRun.id).where(PaymentRun.id == run.id).with_for_update())
+    session.refresh(run)
     if run.status != "draft":
         raise ClaimError("送信済みの振込データは取り消せません。")
     run.status = "cancelled"

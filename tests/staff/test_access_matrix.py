@@ -17,6 +17,7 @@ ADMIN = frozenset({"admin"})
 CS = frozenset({"cs"})
 EDITORS = frozenset({"marketing", "admin"})
 OFFICE = frozenset({"office"})
+CLAIMS = frozenset({"claims"})
 
 # Sign-in pages: open to everybody (portal.endpoints.PUBLIC_ENDPOINTS).
 PUBLIC = {"staff.login", "staff.login_totp", "staff.login_passkey_options", "staff.login_passkey"}
@@ -80,6 +81,15 @@ EXPECTED_ROLES: dict[str, frozenset[str]] = {
     "staff_account.passkey_options": ALL,
     "staff_account.passkey_register": ALL,
     "staff_account.passkey_delete": ALL,
+    "staff_claims.queue": CLAIMS,
+    "staff_claims.detail": CLAIMS,
+    "staff_claims.file": CLAIMS,
+    "staff_claims.act": CLAIMS,
+    "staff_claims.runs": CLAIMS,
+    "staff_claims.run": CLAIMS,
+    "staff_claims.run_file": CLAIMS,
+    "staff_claims.run_act": CLAIMS,
+    "staff_claims.phone_report": frozenset({"support", "claims"}),
 }
 
 

@@ -1,0 +1,80 @@
+"""Uploads: refused by content, re-encoded without EXIF, 404 for others, every view audited."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from PIL import Image
+
+from portal.claims import documents
+from tests.claims.helpers import gps_of, jpeg, pdf, png
+
+
+def test_jpeg_with_gps_comes_back_without_it():
+    original = jpeg(gps=True)
+    assert gps_of(original)  # the test file really carries GPS
+    checked = documents.check_file(original)
+    assert checked.content_type == "image/jpeg"
+    assert gps_of(checked.data) == {}
+    assert dict(Image.open(io.BytesIO(checked.data)).getexif()) == {}
+
+
+def test_png_and_pdf_are_accepted():
+    assert documents.check_file(png()).content_type == "image/png"
+    assert documents.check_file(pdf()).content_type == "application/pdf"
+
+
+def _zip() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("x.html", "<html></html>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"this is a text file renamed to receipt.jpg\n", documents.NOT_ACCEPTED),
+    (b"\xff\xd8\xff\xe0 not really a jpeg", documents.NOT_ACCEPTED),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", documents.HEIC),
+    (b"", "ファイルが空です。"),
+])
+def test_wrong_content_is_refused(data, message):
+    with pytest.raises(documents.DocumentError) as error:
+        documents.check_file(data)
+    assert error.value.message == message
+
+
+@pytest.mark.parametrize("polyglot", [
+    lambda: jpeg() + b"<html><script>alert(1)</script></html>",
+    lambda: jpeg() + _zip(),
+    lambda: jpeg() + pdf(),
+    lambda: png() + b"%PDF-1.4 trailer",
+    lambda: pdf().replace(b"%%EOF", b"<script>alert(1)</script>\n%%EOF"),
+    lambda: pdf().replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>"),
+])
+def test_polyglots_are_refused(polyglot):
+    with pytest.raises(documents.DocumentError) as error:
+        documents.check_file(polyglot())
+    assert error.value.message == documents.CRAFTED
+
+
+def test_oversized_files_and_images_are_refused(monkeypatch):
+    with pytest.raises(documents.DocumentError) as error:
+        documents.check_file(b"\xff\xd8\xff" + b"0" * documents.MAX_FILE_BYTES)
+    assert error.value.message == documents.TOO_LARGE
+    monkeypatch.setattr(documents, "MAX_PIXELS", 100 * 100)
+    with pytest.raises(documents.DocumentError) as error:
+        documents.check_file(jpeg(size=(200, 200)))
+    assert "画素数" in error.value.message
+
+
+def test_big_photo_is_scaled_down():
+    checked = documents.check_file(jpeg(size=(4000, 3000)))
+    assert Image.open(io.BytesIO(checked.data)).size == (3000, 2250)
+
+
+def test_keys_are_new_and_bound_to_the_member():
+    first, second = documents.new_key(7, "jpg"), documents.new_key(7, "jpg")
+    assert first != second and first.startswith("private/claims/7/")
+    assert documents.key_belongs_to(first, 7) and not documents.key_belongs_to(first, 8)
+    assert not documents.key_belongs_to("private/claims/7/../8/x.jpg", 7)
