@@ -94,11 +94,14 @@ def seed_demo(session: Session) -> bool:
     created = seed_office_staff(session, STAFF_PASSWORD, STAFF_TOTP_SECRET) or created
     from portal.help.services import seed_faq
     created = bool(seed_faq(session)) or created
+    from portal.claims.demo import seed_claims_demo, seed_claims_staff
+    created = seed_claims_staff(session, STAFF_PASSWORD, STAFF_TOTP_SECRET) or created
     cs_staff = session.scalar(select(StaffUser).where(StaffUser.email == "cs@example.jp"))
     if cs_staff is not None:
         created = bool(seed_demo_voices(session, cs_staff)) or created
     if session.scalar(select(Member).where(Member.member_no == "1000000001")) is not None:
         created = bool(seed_office_work(session)) or created
+        created = bool(seed_claims_demo(session)) or created
         session.flush()
         return created
 
@@ -168,6 +171,7 @@ def seed_demo(session: Session) -> bool:
     add_payments(session, jiro_contract)
     session.flush()
     seed_office_work(session)
+    seed_claims_demo(session)
     return True
 
 

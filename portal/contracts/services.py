@@ -382,7 +382,13 @@ class ProcedureLink:
 
 def procedures_for(contract: Contract) -> list[ProcedureLink]:
     """The member's own procedures that apply to this contract."""
-    links = [ProcedureLink("/profile/bank-account", "掛金の振替口座を変更する",
+    links: list[ProcedureLink] = []
+    if contract.product.kind.startswith("kokumin"):
+        links.append(ProcedureLink(f"/claims/new?person={contract.insured_person_id}", "共済金を請求する", "入院・手術・通院などをオンラインで請求できます。"))
+    elif contract.product.kind == "sumairu":
+        links.append(ProcedureLink("/claims/damage/new", "建物・家財の損害を報告する",
+                                   "火災・台風などの損害をご報告ください。立会い調査の日程をご提案します。"))
+    links += [ProcedureLink("/profile/bank-account", "掛金の振替口座を変更する",
                            "口座振替のご契約の引落口座を変更します。")]
     if contract.product.kind == "sumairu":
         links.append(ProcedureLink("/profile/address", "住所・保険の対象の所在地を変更する",

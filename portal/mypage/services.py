@@ -29,6 +29,7 @@ NOTICE_LEVELS = ("info", "warning")
 
 # (label, url, description): every procedure a member can do here.
 QUICK_LINKS: tuple[tuple[str, str, str], ...] = (
+    ("共済金のご請求", "/claims", "入院・手術・通院など、住まいる共済の損害のご報告"),
     ("住所の変更", "/profile/address", "お引越しのとき。住まいる共済の所在地も一緒に"),
     ("電話番号の変更", "/profile/phone", "携帯電話・ご自宅の電話番号"),
     ("メールアドレスの変更", "/profile/email", "お知らせを受け取るアドレス"),
