@@ -166,6 +166,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "METRICS_ALLOW": tuple(a.strip() for a in (_env("PORTAL_METRICS_ALLOW", "127.0.0.1,::1") or "").split(",")
                                if a.strip()),
     }
+    # The co-op's paying account in claims transfer files (portal.claims.services.requester_from).
+    for name in ("REQUESTER_CODE", "REQUESTER_NAME", "BANK_CODE", "BANK_NAME", "BRANCH_CODE", "BRANCH_NAME",
+                 "ACCOUNT_TYPE", "ACCOUNT_NUMBER"):
+        if _env(f"PORTAL_CLAIMS_{name}"):
+            config[f"CLAIMS_{name}"] = _env(f"PORTAL_CLAIMS_{name}")
     config.update(overrides)
     config.setdefault("CONTENT_SECURITY_POLICY",
                       content_security_policy(config["CSP_STRIPE_HOSTS"], config["CSP_STORAGE_HOSTS"]))

@@ -15,7 +15,7 @@ def register(app: Flask) -> None:
     def claims_payment_run(day: str) -> None:
         """Put every approved, unpaid claim into one 全銀 総合振込 file and print where it is."""
         from portal.claims import services
-        from portal.cli import fail
+        from portal.cli_support import fail
         from portal.gateways import GatewayError
         from portal.gateways.storage import LocalStorage, storage
 

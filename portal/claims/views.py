@@ -28,6 +28,20 @@ bp = Blueprint("claims", __name__)
 staff_bp = Blueprint("staff_claims", __name__)
 
 STEPS = ("ご請求の内容", "日付と病院", "見込額と書類", "確認")
+# Several phone photos in one post: above the app's general request limit. A URL
+# value preprocessor runs before every before_request hook (the input filter
+# reads the form there), so the limit is raised in time.
+UPLOAD_ENDPOINTS = {"claims.documents", "claims.add_files", "claims.damage_new", "staff_claims.phone_report"}
+MAX_UPLOAD_REQUEST_BYTES = 5 * documents.MAX_FILE_BYTES + 1024 * 1024
+
+
+def _upload_limit(endpoint: str | None, values: dict | None) -> None:
+    if endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = MAX_UPLOAD_REQUEST_BYTES
+
+
+bp.url_value_preprocessor(_upload_limit)
+staff_bp.url_value_preprocessor(_upload_limit)
 
 
 # ================================================================= helpers

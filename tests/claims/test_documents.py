@@ -78,3 +78,15 @@ def test_keys_are_new_and_bound_to_the_member():
     assert first != second and first.startswith("private/claims/7/")
     assert documents.key_belongs_to(first, 7) and not documents.key_belongs_to(first, 8)
     assert not documents.key_belongs_to("private/claims/7/../8/x.jpg", 7)
+
+
+def test_several_phone_photos_fit_in_one_post(member_client, app):
+    """Two 4 MB photos are more than the app's general 6 MB request limit."""
+    import os
+
+    big = b"\xff\xd8\xff" + os.urandom(4 * 1024 * 1024)
+    response = member_client.post("/claims/new/documents", data={
+        "draft": "x", "files": [(io.BytesIO(big), "a.jpg"), (io.BytesIO(big), "b.jpg")]},
+        content_type="multipart/form-data")
+    assert response.status_code == 400  # the forged draft, not 413: the upload itself was read
+    assert app.config["MAX_CONTENT_LENGTH"] < 8 * 1024 * 1024
