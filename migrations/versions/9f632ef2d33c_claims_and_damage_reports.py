@@ -1,7 +1,7 @@
 """claims and damage reports
 
 Revision ID: 9f632ef2d33c
-Revises: 81600a694e25
+Revises: c7e5a9d31f42
 Create Date: 2026-11-30 19:06:23.467410
 """
 from alembic import op
@@ -10,7 +10,7 @@ import portal.db
 
 
 revision = '9f632ef2d33c'
-down_revision = '81600a694e25'
+down_revision = 'c7e5a9d31f42'
 branch_labels = None
 depends_on = None
 
