@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -92,11 +92,11 @@ def people_with_cover(session: Session, member: Member) -> list[InsuredPerson]:
     """Insured persons of the household who have a contract with medical cover."""
     person_ids = set(session.scalars(
         select(Contract.insured_person_id).join(Contract.product)
-        .where(Contract.member_id == member.id, Contract.product.has(kind_in_medical()))))
+        .where(Contract.member_id == member.id, Contract.product.has(_medical_products()))))
     return [p for p in member.insured_persons if p.id in person_ids]
 
 
-def kind_in_medical():
+def _medical_products():
     from portal.contracts.models import Product
     return Product.kind.in_(("kokumin_sogo", "kokumin_iryo", "kokumin_kodomo"))
 
@@ -726,11 +726,14 @@ def requester_from(config: dict[str, Any]) -> zengin.Requester:
 
 def payable_claims(session: Session) -> list[Claim]:
     """Approved and not yet in a run (a cancelled run has given its claims back)."""
-    return list(session.scalars(
-        select(Claim).join(Claim.procedure)
-        .where(ProcedureRequest.status == "awaiting_payment",
-               ~exists().where(PaymentRunItem.claim_id == Claim.id))
-        .options(joinedload(Claim.procedure)).order_by(Claim.id)))
+    return list(session.scalars(_payable().options(joinedload(Claim.procedure))))
+
+
+def _payable():
+    return (select(Claim).join(Claim.procedure)
+            .where(ProcedureRequest.status == "awaiting_payment",
+                   ~exists().where(PaymentRunItem.claim_id == Claim.id))
+            .order_by(Claim.id))
 
 
 def _bank_kana(code: str, branch_code: str) -> tuple[str, str]:
@@ -753,10 +756,7 @@ def create_run(session: Session, transfer_date: date, *, store: Any, requester: 
         raise ClaimError("振込日は銀行の営業日を指定してください。", "transfer_date")
     if transfer_date < today():
         raise ClaimError("振込日に過去の日付は指定できません。", "transfer_date")
-    stmt = (select(Claim).join(Claim.procedure)
-            .where(ProcedureRequest.status == "awaiting_payment",
-                   ~exists().where(PaymentRunItem.claim_id == Claim.id))
-            .order_by(Claim.id))
+    stmt = _payable()
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(of=Claim, skip_locked=True)
     claims = list(session.scalars(stmt))

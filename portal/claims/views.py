@@ -444,38 +444,10 @@ def staff_file(receipt_no: str, file_id: int):
     return _send_file(get_staff_claim_or_404(receipt_no), file_id, "claims.staff_file_view")
 
 
-STAFF_ACTIONS = ("check", "complete", "documents", "assess", "approve", "decline", "visit")
-
-
-@staff_bp.post("/staff/claims/<receipt_no>/<any(check, complete, documents, assess, approve, decline, visit):action>",
-               endpoint="act")
-@staff_required("claims")
-def act(receipt_no: str, action: str):
-    claim = get_staff_claim_or_404(receipt_no)
-    staff_id = current_staff().id
-    message = "更新しました。"
+def _perform(action, done: str | None = None) -> None:
+    """Run one staff action: commit and say what happened, or roll back and say why."""
     try:
-        if action == "check":
-            services.start_checking(db.session, claim, staff_id)
-        elif action == "complete":
-            services.documents_complete(db.session, claim, staff_id)
-            message = "書類がそろった状態にしました。"
-        elif action == "documents":
-            services.request_documents(db.session, claim, request.form.get("message"), staff_id)
-            message = "組合員に追加書類をお願いしました。"
-        elif action == "assess":
-            amounts = {line.id: (request.form.get(f"amount_{line.id}"), request.form.get(f"reason_{line.id}"))
-                       for line in claim.lines if f"amount_{line.id}" in request.form}
-            services.assess(db.session, claim, amounts, staff_id)
-            message = "査定額を保存しました。"
-        elif action == "approve":
-            message = services.approve(db.session, claim, staff_id)
-        elif action == "decline":
-            services.decline(db.session, claim, request.form.get("reason"), staff_id)
-            message = "お支払いできませんとしました。"
-        elif action == "visit":
-            services.propose_visit(db.session, claim, request.form.get("starts_at"), staff_id)
-            message = "立会い調査日を提案しました。"
+        message = action() or done
     except services.ClaimError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -485,6 +457,31 @@ def act(receipt_no: str, action: str):
     else:
         db.commit()
         flash(message, "success")
+
+
+@staff_bp.post("/staff/claims/<receipt_no>/<any(check, complete, documents, assess, approve, decline, visit):action>",
+               endpoint="act")
+@staff_required("claims")
+def act(receipt_no: str, action: str):
+    claim = get_staff_claim_or_404(receipt_no)
+    staff_id = current_staff().id
+    form = request.form
+    actions = {
+        "check": (lambda: services.start_checking(db.session, claim, staff_id), "書類確認を始めました。"),
+        "complete": (lambda: services.documents_complete(db.session, claim, staff_id), "書類がそろった状態にしました。"),
+        "documents": (lambda: services.request_documents(db.session, claim, form.get("message"), staff_id),
+                      "組合員に追加書類をお願いしました。"),
+        "assess": (lambda: services.assess(db.session, claim, {
+            line.id: (form.get(f"amount_{line.id}"), form.get(f"reason_{line.id}"))
+            for line in claim.lines if f"amount_{line.id}" in form}, staff_id), "査定額を保存しました。"),
+        "approve": (lambda: services.approve(db.session, claim, staff_id), None),
+        "decline": (lambda: services.decline(db.session, claim, form.get("reason"), staff_id),
+                    "お支払いできませんとしました。"),
+        "visit": (lambda: services.propose_visit(db.session, claim, form.get("starts_at"), staff_id) and None,
+                  "立会い調査日を提案しました。"),
+    }
+    run_action, done = actions[action]
+    _perform(run_action, done)
     return redirect(url_for("staff_claims.detail", receipt_no=receipt_no))
 
 
@@ -500,13 +497,7 @@ def phone_report():
         return render_template("claims/staff_phone_report.html", form=form, accept=ACCEPT)
     try:
         member = services.find_member_by_no(db.session, form.member_no.data)
-        uploads = []
-        for upload in request.files.getlist("files"):
-            if upload and upload.filename:
-                checked = documents.check_file(upload.read(documents.MAX_FILE_BYTES + 1))
-                key = documents.new_key(member.id, checked.extension)
-                storage().save(key, checked.data, checked.content_type)
-                uploads.append((key, checked.content_type, len(checked.data)))
+        uploads = _uploads(storage(), member, request.files.getlist("files"))
         claim = services.file_damage_report(db.session, member, form.contract_no.data, form.cause.data,
                                             form.day.data, form.description.data, uploads,
                                             idempotency_key=f"damage:{form.form_token.data}",
@@ -601,20 +592,11 @@ def run_file(run_id: int):
 @staff_required("claims")
 def run_act(run_id: int, action: str):
     run = get_run_or_404(run_id)
-    try:
-        if action == "sent":
-            count = services.mark_run_sent(db.session, run, current_staff().id)
-            message = f"送信済みにしました。{count}件のご請求がお支払い済みになり、組合員にお知らせしました。"
-        else:
-            services.cancel_run(db.session, run, current_staff().id)
-            message = "振込データを取り消しました。対象のご請求は次の振込データに入ります。"
-    except services.ClaimError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    except StaleDataError:
-        db.session.rollback()
-        flash("ほかの担当者が同時に更新しました。内容を確認してください。", "error")
+    staff_id = current_staff().id
+    if action == "sent":
+        _perform(lambda: f"送信済みにしました。{services.mark_run_sent(db.session, run, staff_id)}件のご請求が"
+                         "お支払い済みになり、組合員にお知らせしました。")
     else:
-        db.commit()
-        flash(message, "success")
+        _perform(lambda: services.cancel_run(db.session, run, staff_id),
+                 "振込データを取り消しました。対象のご請求は次の振込データに入ります。")
     return redirect(url_for("staff_claims.run", run_id=run_id))

@@ -104,7 +104,6 @@ def test_several_contracts_pay_for_one_event(make_member, make_contract):
 def test_kodomo_rules(make_member, make_contract):
     member = make_member(birth_date=date(1980, 1, 1), household=True)
     from portal.members.models import InsuredPerson
-    from portal.extensions import db  # noqa: F401
     child = InsuredPerson(member_id=member.id, relation="child", name="試験 子", name_kana="シケン コ",
                           birth_date=date(2015, 8, 20), sex="female")
     member.insured_persons.append(child)

@@ -8,10 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from portal.claims.models import Claim, PaymentRun, PaymentRunItem
+from portal.claims.models import Claim, PaymentRun
 from portal.jp.zengin import parse_transfer_file
 from portal.messaging.models import OutboxMessage
-from portal.procedures.models import ProcedureRequest
 from portal.staff.models import AuditLog
 from tests.claims.helpers import gps_of, jpeg
 
@@ -89,7 +88,7 @@ def test_bad_input_keeps_the_rest(insured_member, member_client):
                                                     "cause": "illness"})
     bad = member_client.post("/claims/new/details", data={
         "draft": _draft(step2.text), "hospital_from": "2026-11-10", "hospital_to": "2026-11-01",
-        "hospital_name": "渋谷\x7f中央病院" if False else "渋谷中央病院"})
+        "hospital_name": "渋谷中央病院"})
     assert bad.status_code == 200
     assert "退院日は入院日より後の日付を入力してください。" in bad.text
     assert 'value="渋谷中央病院"' in bad.text and 'value="2026-11-10"' in bad.text
@@ -213,8 +212,6 @@ def test_member_withdraws_before_assessment_only(insured_member, member_client, 
 
 
 def test_damage_report_visit_and_phone_registration(member_client, make_contract, db_session, staff_client):
-    from portal.seed import sumairu_premiums  # noqa: F401  (the demo catalogue's premiums)
-
     member = member_client.member
     contract = make_contract(member, "SUMAIRU", start=date(2016, 9, 1), units=300,
                              coverage_kwargs={"building_units": 200, "goods_units": 100},
@@ -257,3 +254,32 @@ def test_damage_report_visit_and_phone_registration(member_client, make_contract
     assert done.status_code == 302, done.text
     assert "雪害による損害" in member_client.get("/claims").text
     assert support.get("/staff/claims").status_code == 403
+
+
+def test_staff_file_views_are_audited_and_support_cannot_open_them(insured_member, member_client, db_session,
+                                                                   staff_client):
+    step3, step4 = file_claim(member_client, insured_member, files=1)
+    member_client.post("/claims/new/submit", data={"draft": _draft(step4.text)})
+    claim = db_session.scalar(select(Claim).where(Claim.member_id == insured_member.id))
+    file_id = claim.files[0].id
+    officer = staff_client("claims")
+    assert officer.get(f"/staff/claims/{claim.receipt_no}/files/{file_id}").status_code == 200
+    assert db_session.scalar(select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "claims.staff_file_view", AuditLog.target_id == str(file_id),
+        AuditLog.actor_staff_id == officer.staff.id)) == 1
+    assert officer.get(f"/staff/claims/{claim.receipt_no}/files/999999").status_code == 404
+    support = staff_client("support")
+    assert support.get(f"/staff/claims/{claim.receipt_no}/files/{file_id}").status_code == 403
+
+
+def test_member_withdraws_while_documents_are_checked(insured_member, member_client, db_session):
+    step3, step4 = file_claim(member_client, insured_member, files=1)
+    member_client.post("/claims/new/submit", data={"draft": _draft(step4.text)})
+    claim = db_session.scalar(select(Claim).where(Claim.member_id == insured_member.id))
+    notices = _notices(db_session, insured_member)
+    page = member_client.post(f"/claims/{claim.receipt_no}/withdraw", follow_redirects=True)
+    assert "ご請求を取り下げました。" in page.text
+    db_session.refresh(claim.procedure)
+    assert claim.procedure.status == "withdrawn" and _notices(db_session, insured_member) == notices + 1
+    again = member_client.post(f"/claims/{claim.receipt_no}/withdraw", follow_redirects=True)
+    assert "取り下げできません" in again.text and _notices(db_session, insured_member) == notices + 1
