@@ -1,7 +1,7 @@
 """claims and damage reports
 
 Revision ID: 9f632ef2d33c
-Revises: c7e5a9d31f42
+Revises: c9bd28317e5f
 Create Date: 2026-11-30 19:06:23.467410
 """
 from alembic import op
@@ -10,7 +10,7 @@ import portal.db
 
 
 revision = '9f632ef2d33c'
-down_revision = 'c7e5a9d31f42'
+down_revision = 'c9bd28317e5f'
 branch_labels = None
 depends_on = None
 
