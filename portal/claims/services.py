@@ -33,6 +33,7 @@ from portal.jp.text import normalize
 from portal.members.models import DebitAccount, InsuredPerson, Member
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
+from portal.service_errors import ServiceError
 
 PAYMENT_BUSINESS_DAYS = 5
 SECOND_OFFICER_FROM_YEN = 300_000
@@ -55,14 +56,17 @@ DAMAGE_COVER = {"fire": ("fire_building", "fire_goods"), "lightning": ("fire_bui
                 "other": ("fire_building", "fire_goods")}
 
 
-class ClaimError(Exception):
-    """A rule said no; `errors` maps form fields to messages when the cause is one field."""
+class ClaimError(ServiceError):
+    """A rule said no; `errors` maps form fields to messages (several at once for
+    the dates of an event or the payee account)."""
 
     def __init__(self, message: str, field: str | None = None, *, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.errors = dict(errors or ({field: message} if field else {}))
+        super().__init__(message, field)
+        self._errors = dict(errors or ({field: message} if field else {}))
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self._errors
 
 
 # ======================================================================= reading

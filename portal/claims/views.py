@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
-from portal.auth.current import current_member, is_acting
+from portal.users import current_member, current_staff, is_acting, staff_required
 from portal.claims import documents, services
 from portal.claims.forms import (ACCEPT, AddFilesForm, ConfirmForm, DamageForm, DetailsForm, DocumentsForm,
                                  MessageForm, PaperFormsForm, PhoneDamageForm, ReasonForm, RunForm, SubmitForm,
@@ -20,9 +20,9 @@ from portal.clock import today
 from portal.extensions import db
 from portal.gateways import GatewayError
 from portal.gateways.storage import storage
-from portal.profile.forms import new_form_token
+from portal.idempotency import new_form_token
 from portal.profile.services import BankAccountInput
-from portal.staff.access import current_staff, staff_required
+from portal.service_errors import ServiceError, show_on_form
 
 bp = Blueprint("claims", __name__)
 staff_bp = Blueprint("staff_claims", __name__)
@@ -46,16 +46,9 @@ staff_bp.url_value_preprocessor(_upload_limit)
 
 # ================================================================= helpers
 
-def _place(form, error: services.ClaimError | documents.DocumentError) -> None:
+def _place(form, error: ServiceError | GatewayError) -> None:
     """Each message next to its field; the rest as a flash."""
-    errors = getattr(error, "errors", None) or {}
-    placed = False
-    for name, message in errors.items():
-        target = getattr(form, name, None)
-        if target is not None:
-            target.errors = list(target.errors or []) + [message]
-            placed = True
-    if not placed:
+    if not isinstance(error, ServiceError) or not show_on_form(form, error):
         flash(error.message, "error")
 
 

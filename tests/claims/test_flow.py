@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.claims.models import Claim, PaymentRun
 from portal.jp.zengin import parse_transfer_file
 from portal.messaging.models import OutboxMessage
-from portal.staff.models import AuditLog
+from portal.audit.models import AuditLog
 from tests.claims.helpers import gps_of, jpeg
 
 DRAFT_RE = re.compile(r'name="draft" type="hidden" value="([^"]+)"')

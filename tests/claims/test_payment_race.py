@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PG_URL
 
-pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL race: CI sets PORTAL_TEST_DATABASE_URL")
 SCHEMA = "claims_race"
 
 
@@ -48,6 +47,7 @@ def _setup(engine, count: int) -> list[int]:
         return ids
 
 
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL race: CI sets PORTAL_TEST_DATABASE_URL")
 def test_two_runs_at_once_pay_each_claim_once(app, tmp_path):
     from portal.claims import services
     from portal.claims.models import PaymentRunItem
