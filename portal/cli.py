@@ -83,7 +83,7 @@ def register(app: Flask) -> None:
         """Create a staff user and print the TOTP secret once."""
         import secrets
 
-        from portal.staff.services import StaffError, create_staff, provisioning_uri
+        from portal.staff.accounts import StaffError, create_staff, provisioning_uri
         generated = password is None
         password = password or secrets.token_urlsafe(12)
         try:

@@ -15,11 +15,11 @@ from portal.contracts.models import Contract, Coverage, PremiumChange, PremiumPa
 from portal.jp.dates import add_months
 from portal.members.models import DebitAccount, InsuredPerson, Member, kana_keys
 from portal.staff.models import StaffUser
-from portal.staff.services import create_staff
+from portal.staff.accounts import create_staff
 
 DEMO_PASSWORD = "Demo-pass-2026"
 STAFF_PASSWORD = "Staff-pass-2026"
-STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 DEMO_STAFF = (("support@example.jp", "support", "佐々木（サポート）"), ("cs@example.jp", "cs", "高橋（CS推進）"),
               ("marketing@example.jp", "marketing", "伊藤（マーケティング）"), ("admin@example.jp", "admin", "小林（管理者）"))
 

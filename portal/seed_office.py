@@ -19,7 +19,7 @@ KEY = "demo:office:"
 
 
 def seed_office_staff(session: Session, password: str, totp_secret: str) -> bool:
-    from portal.staff.services import create_staff
+    from portal.staff.accounts import create_staff
 
     email, role, name = OFFICE_STAFF
     if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:

@@ -281,11 +281,11 @@ def member_client(client, auth, make_member):
 
 @pytest.fixture
 def make_staff(db_session: Session) -> Callable[..., Any]:
-    from portal.staff.services import create_staff
+    from portal.staff.accounts import create_staff
 
     counter = iter(range(1, 10_000))
 
-    def factory(*roles: str, password: str = "Staff-pass-2026", totp_secret: str = "JBSWY3DPEHPK3PXP"):
+    def factory(*roles: str, password: str = "Staff-pass-2026", totp_secret: str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"):
         n = next(counter)
         staff = create_staff(db_session, f"staff{n}-{'-'.join(roles)}@example.jp", list(roles) or ["support"],
                              password, name=f"職員{n}", totp_secret=totp_secret)

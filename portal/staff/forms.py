@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.staff.services import ACT_REASONS
+from portal.staff.acting import ACT_REASONS
 
 
 class StaffLoginForm(FlaskForm):

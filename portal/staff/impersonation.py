@@ -47,17 +47,17 @@ def load_acting():
         return redirect(url_for("staff.home"))
 
     from portal.members.models import Member
-    from portal.staff import services
+    from portal.staff import acting
 
     now = utcnow()
     member = db.session.get(Member, row.acting_member_id)
-    left = services.acting_time_left(row, now)
+    left = acting.acting_time_left(row, now)
     if left.total_seconds() <= 0 or member is None or member.status != "active":
         member_id = row.acting_member_id
         reason = "expired" if left.total_seconds() <= 0 else "member_inactive"
         audit.record("impersonation.end", target_type="member", target_id=member_id, member_id=member_id,
                      detail={"reason": reason})
-        services.end_acting(db.session, row)
+        acting.end_acting(db.session, row)
         sessions.rotate()
         db.commit()
         flash(ENDED_MESSAGE if reason == "expired" else INACTIVE_MESSAGE, "warning")
@@ -65,7 +65,7 @@ def load_acting():
 
     g.acting_member_id = member.id
     g.acting_staff_id = staff.id
-    expires_at = row.acting_started_at + services.ACTING_LIMIT
+    expires_at = row.acting_started_at + acting.ACTING_LIMIT
     g.acting_banner = {
         "staff_name": staff.name,
         "member_name": member.name,

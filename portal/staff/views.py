@@ -17,7 +17,7 @@ from portal.extensions import db, limiter
 from portal.jp.errors import JpValueError
 from portal.jp.text import digits_only
 from portal.service_errors import show_on_form
-from portal.staff import services
+from portal.staff import accounts, acting, search
 from portal.staff.forms import (
     ActForm,
     AuditFilterForm,
@@ -57,12 +57,12 @@ def login():
     form = StaffLoginForm()
     if form.validate_on_submit():
         try:
-            staff = services.check_password(db.session, form.email.data, form.password.data)
+            staff = accounts.check_password(db.session, form.email.data, form.password.data)
         except SignInDelayed as error:
             show_on_form(form, error)
             return (render_template("staff/login.html", form=form), 429,
                     {"Retry-After": str(error.retry_after_seconds)})
-        except services.StaffError as error:
+        except accounts.StaffError as error:
             audit.record("staff.login_failed", detail={"step": "password", "email": form.email.data[:254]})
             db.commit()
             form.password.errors.append(error.message)
@@ -85,17 +85,17 @@ def login_totp():
     form = TotpForm()
     if form.validate_on_submit():
         try:
-            services.verify_totp(db.session, staff, form.code.data)
+            accounts.verify_totp(db.session, staff, form.code.data)
         except SignInDelayed as error:
             session.pop(PENDING_KEY, None)
             flash(error.message, "error")
             return redirect(url_for("staff.login"))
-        except services.StaffError as error:
+        except accounts.StaffError as error:
             audit.record("staff.login_failed", staff_id=staff.id, detail={"step": "totp"})
             db.commit()
             # Every MAX_TOTP_FAILURES wrong codes, the password is asked again; the count
             # is the server's (portal.auth.throttle), not the cookie's.
-            if throttle.failures(db.session, services.totp_key(staff)) % MAX_TOTP_FAILURES == 0:
+            if throttle.failures(db.session, accounts.totp_key(staff)) % MAX_TOTP_FAILURES == 0:
                 session.pop(PENDING_KEY, None)
                 flash(error.message, "error")
                 return redirect(url_for("staff.login"))
@@ -187,7 +187,7 @@ def logout():
 @staff_required()
 def home():
     staff = current_staff()
-    return render_template("staff/home.html", staff=staff, roles=services.role_labels(staff))
+    return render_template("staff/home.html", staff=staff, roles=accounts.role_labels(staff))
 
 
 # --- members (support) ---------------------------------------------------------------
@@ -198,8 +198,8 @@ def members():
     result = None
     if form.q.data and form.validate():
         try:
-            result = services.search_members(db.session, form.q.data, page=_page_arg())
-        except services.StaffError as error:
+            result = search.search_members(db.session, form.q.data, page=_page_arg())
+        except accounts.StaffError as error:
             form.q.errors.append(error.message)
         else:
             audit.record("staff.member_search", detail={"kind": result.kind, "hits": result.total,
@@ -210,13 +210,13 @@ def members():
 
 def _render_member(overview, form: ActForm, status: int = 200, error: str | None = None):
     return render_template("staff/member_detail.html", o=overview, member=overview.member, form=form,
-                           act_error=error, reasons=services.ACT_REASONS), status
+                           act_error=error, reasons=acting.ACT_REASONS), status
 
 
 @bp.get("/staff/members/<int:member_id>", endpoint="member_detail")
 @staff_required("support")
 def member_detail(member_id: int):
-    overview = services.member_overview(db.session, member_id)
+    overview = search.member_overview(db.session, member_id)
     if overview is None:
         abort(404)
     audit.record("staff.member_open", target_type="member", target_id=member_id, member_id=member_id)
@@ -227,7 +227,7 @@ def member_detail(member_id: int):
 @bp.post("/staff/members/<int:member_id>/act", endpoint="act_start")
 @staff_required("support")
 def act_start(member_id: int):
-    overview = services.member_overview(db.session, member_id)
+    overview = search.member_overview(db.session, member_id)
     if overview is None:
         abort(404)
     form = ActForm()
@@ -235,9 +235,9 @@ def act_start(member_id: int):
     if not form.validate_on_submit():
         return _render_member(overview, form, 400)
     try:
-        member = services.start_acting(db.session, row, current_staff(), member_id,
+        member = acting.start_acting(db.session, row, current_staff(), member_id,
                                        form.reason_code.data, form.reason_text.data)
-    except services.StaffError as error:
+    except accounts.StaffError as error:
         db.session.rollback()
         if show_on_form(form, error):
             return _render_member(overview, form, 400)
@@ -263,7 +263,7 @@ def act_end():
     member_id = row.acting_member_id
     audit.record("impersonation.end", target_type="member", target_id=member_id, member_id=member_id,
                  detail={"reason": "ended"})
-    services.end_acting(db.session, row)
+    acting.end_acting(db.session, row)
     sessions.rotate()
     db.commit()
     flash("代理操作を終了しました。", "info")
@@ -274,7 +274,7 @@ def act_end():
 def _audit_filters() -> tuple[AuditFilterForm, reports.AuditFilter]:
     form = AuditFilterForm(request.args)
     form.staff_id.choices = [("", "すべて")] + [(str(s.id), f"{s.name}（{s.email}）")
-                                               for s in services.list_staff(db.session)]
+                                               for s in accounts.list_staff(db.session)]
     form.action.choices = [("", "すべて")] + [(a, reports.ACTION_LABELS.get(a, a))
                                              for a in reports.audit_actions(db.session)]
     filters = reports.AuditFilter()
@@ -329,7 +329,7 @@ def audit_access():
 @bp.get("/staff/users", endpoint="users")
 @staff_required("admin")
 def users():
-    return render_template("staff/users.html", users=services.list_staff(db.session), form=EndActForm(),
+    return render_template("staff/users.html", users=accounts.list_staff(db.session), form=EndActForm(),
                            me=current_staff())
 
 
@@ -339,9 +339,9 @@ def user_new():
     form = StaffCreateForm()
     if form.validate_on_submit():
         try:
-            staff, password = services.create_staff_account(db.session, form.email.data, form.name.data,
+            staff, password = accounts.create_staff_account(db.session, form.email.data, form.name.data,
                                                             form.selected_roles())
-        except services.StaffError as error:
+        except accounts.StaffError as error:
             db.session.rollback()
             show_on_form(form, error, default="email", rename={"roles": "role_support"})
         else:
@@ -350,7 +350,7 @@ def user_new():
             db.commit()
             # Shown once, in this response only: never stored in the session or a log.
             return render_template("staff/user_secret.html", staff=staff, password=password,
-                                   secret=staff.totp_secret, uri=services.provisioning_uri(staff), created=True)
+                                   secret=staff.totp_secret, uri=accounts.provisioning_uri(staff), created=True)
     return render_template("staff/user_new.html", form=form)
 
 
@@ -359,8 +359,8 @@ def _toggle(staff_id: int, enabled: bool):
     if not form.validate_on_submit():
         abort(400)
     try:
-        staff = services.set_staff_enabled(db.session, staff_id, enabled, by_staff_id=current_staff().id)
-    except services.StaffError as error:
+        staff = accounts.set_staff_enabled(db.session, staff_id, enabled, by_staff_id=current_staff().id)
+    except accounts.StaffError as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("staff.users"))
@@ -389,12 +389,12 @@ def user_reset_totp(staff_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        staff = services.reset_totp(db.session, staff_id)
-    except services.StaffError:
+        staff = accounts.reset_totp(db.session, staff_id)
+    except accounts.StaffError:
         abort(404)
     audit.record("staff.totp_reset", target_type="staff", target_id=staff.id)
     db.commit()
     return render_template("staff/user_secret.html", staff=staff, password=None, secret=staff.totp_secret,
-                           uri=services.provisioning_uri(staff), created=False)
+                           uri=accounts.provisioning_uri(staff), created=False)
 
 

@@ -10,7 +10,7 @@ import time_machine
 
 from portal.auth.throttle import FREE_FAILURES, MAX_DELAY, delay_after
 from portal.clock import TOKYO
-from portal.staff.services import totp_for
+from portal.staff.accounts import totp_for
 
 NOON = datetime(2026, 3, 2, 12, 0, 0, tzinfo=TOKYO)
 

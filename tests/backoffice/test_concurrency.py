@@ -17,7 +17,7 @@ from portal.members.models import Member
 from portal.audit.models import AuditLog
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureEvent, ProcedureRequest
-from portal.staff.services import create_staff
+from portal.staff.accounts import create_staff
 from tests.conftest import PG_URL
 from tests.support.pg import own_schema, schema_url
 

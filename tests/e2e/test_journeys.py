@@ -93,7 +93,7 @@ def test_a_voice_from_a_member(visit):
 
 
 def test_staff_acts_for_a_member_with_the_banner(visit):
-    from portal.staff.services import totp_for
+    from portal.staff.accounts import totp_for
     page = visit.page
     visit.goto("/staff/login")
     page.get_by_label("メールアドレス").fill("support@example.jp")
@@ -101,13 +101,13 @@ def test_staff_acts_for_a_member_with_the_banner(visit):
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r".*/staff/login/totp$"))
     # Each viewport signs in in its own 30-second step, so no code is used twice.
-    page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXP").now())
+    page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
     page.locator("main form button[type=submit]").click()
     page.wait_for_load_state("load")
     if "/staff/login" in page.url:  # the code of this step was used by the other viewport
         import time
         time.sleep(31)
-        page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXP").now())
+        page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
         page.locator("main form button[type=submit]").click()
         page.wait_for_load_state("load")
     visit.check("staff-console")

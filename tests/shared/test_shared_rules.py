@@ -50,7 +50,7 @@ def test_show_on_form_default_rename_and_whole_form():
 def test_feature_errors_share_the_base():
     from portal.profile.services import ProfileError
     from portal.shop.services import ShopError
-    from portal.staff.services import StaffError
+    from portal.staff.accounts import StaffError
 
     assert issubclass(ShopError, ServiceError) and issubclass(StaffError, ServiceError)
     several = ProfileError("最初の誤り", errors={"name": "最初の誤り", "email": "二つ目"})

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.auth.models import AuthSession
 from portal.audit.models import AuditLog
 from portal.staff.models import StaffUser
-from portal.staff.services import totp_for
+from portal.staff.accounts import totp_for
 
 
 def test_create_staff_shows_password_and_totp_once(staff_client, db_session, client):

@@ -11,10 +11,10 @@ from portal.auth.models import AuthSession
 from portal.clock import TOKYO
 from portal.audit.models import AuditLog
 from portal.staff.models import StaffUser
-from portal.staff.services import LOGIN_ERROR, totp_for
+from portal.staff.accounts import LOGIN_ERROR, totp_for
 from tests.staff.conftest import auth_row, sid_of
 
-SECRET = "JBSWY3DPEHPK3PXP"
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NOON = datetime(2026, 3, 2, 12, 0, 0, tzinfo=TOKYO)
 
 

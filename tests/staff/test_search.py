@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.staff import services
+from portal.staff import search
+from portal.staff.accounts import StaffError
 from portal.audit.models import AuditLog
 
 
@@ -16,7 +17,7 @@ def kyoko(make_member):
 @pytest.mark.parametrize("query", ["ﾔﾏﾀﾞ", "やまだ", "ヤマダ", "やまだ きょうこ", "ﾔﾏﾀﾞｷｮｳｺ", "ヤマダキヨウコ", "きょうこ", "ｷｮｳｺ"])
 def test_kana_in_every_width_finds_the_member(db_session, kyoko, make_member, query):
     make_member(name="佐藤 一郎", name_kana="サトウ イチロウ")
-    result = services.search_members(db_session, query)
+    result = search.search_members(db_session, query)
     assert [h.member_no for h in result.hits] == ["1234567890"], query
     assert result.kind == "kana"
 
@@ -24,39 +25,39 @@ def test_kana_in_every_width_finds_the_member(db_session, kyoko, make_member, qu
 @pytest.mark.parametrize("query", ["1234567890", "１２３４５６７８９０", "090-5551-2345", "０９０－５５５１－２３４５",
                                    "09055512345"])
 def test_member_number_and_phone(db_session, kyoko, query):
-    result = services.search_members(db_session, query)
+    result = search.search_members(db_session, query)
     assert [h.id for h in result.hits] == [kyoko.id] and result.kind == "number"
 
 
 def test_contract_number(db_session, kyoko, make_contract):
     contract = make_contract(kyoko)
-    assert [h.id for h in services.search_members(db_session, contract.contract_no).hits] == [kyoko.id]
+    assert [h.id for h in search.search_members(db_session, contract.contract_no).hits] == [kyoko.id]
     wide = contract.contract_no.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    assert [h.id for h in services.search_members(db_session, wide).hits] == [kyoko.id]
+    assert [h.id for h in search.search_members(db_session, wide).hits] == [kyoko.id]
 
 
 def test_partial_numbers_do_not_match(db_session, kyoko):
-    assert services.search_members(db_session, "12345").hits == []
+    assert search.search_members(db_session, "12345").hits == []
 
 
 def test_kanji_and_empty_queries_are_explained(db_session):
-    with pytest.raises(services.StaffError) as error:
-        services.search_members(db_session, "山田")
+    with pytest.raises(StaffError) as error:
+        search.search_members(db_session, "山田")
     assert "フリガナ" in error.value.message
-    with pytest.raises(services.StaffError):
-        services.search_members(db_session, "  ")
+    with pytest.raises(StaffError):
+        search.search_members(db_session, "  ")
 
 
 def test_wildcards_in_the_query_do_not_widen_it(db_session, kyoko):
-    with pytest.raises(services.StaffError):
-        services.search_members(db_session, "%")
+    with pytest.raises(StaffError):
+        search.search_members(db_session, "%")
 
 
 def test_paginated(db_session, make_member):
     for n in range(23):
         make_member(name=f"鈴木 {n}", name_kana=f"スズキ テスト", member_no=f"70000{n:05d}")
-    first = services.search_members(db_session, "すずき", per_page=10)
-    third = services.search_members(db_session, "すずき", page=3, per_page=10)
+    first = search.search_members(db_session, "すずき", per_page=10)
+    third = search.search_members(db_session, "すずき", page=3, per_page=10)
     assert first.total == 23 and first.pages == 3 and len(first.hits) == 10 and len(third.hits) == 3
     assert {h.member_no for h in first.hits}.isdisjoint({h.member_no for h in third.hits})
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from portal.members.models import Member, kana_keys
-from portal.staff import services
+from portal.staff import search
 from tests.foundation.test_migrations import empty_database  # noqa: F401  (fixture)
 
 
@@ -16,15 +16,15 @@ def test_keys_follow_the_kana(db_session, make_member):
     member.name_kana = "サトウ\u3000キョウコ"
     db_session.flush()
     assert (member.name_kana_key, member.given_kana_key) == ("サトウキヨウコ", "キヨウコ")
-    assert [h.id for h in services.search_members(db_session, "さとう").hits] == [member.id]
-    assert services.search_members(db_session, "やまだ").hits == []
+    assert [h.id for h in search.search_members(db_session, "さとう").hits] == [member.id]
+    assert search.search_members(db_session, "やまだ").hits == []
     assert kana_keys("ヤマダ") == ("ヤマダ", None)
 
 
 def test_the_middle_of_a_name_is_not_a_match(db_session, make_member):
     make_member(name="山田 京子", name_kana="ヤマダ キョウコ")
-    assert services.search_members(db_session, "マダ").hits == []
-    assert services.search_members(db_session, "ョウコ").hits == []
+    assert search.search_members(db_session, "マダ").hits == []
+    assert search.search_members(db_session, "ョウコ").hits == []
 
 
 def test_migration_fills_the_keys_of_existing_members(empty_database):  # noqa: F811

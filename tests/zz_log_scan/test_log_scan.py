@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import ARTIFACTS, SUITE_LOG
 
-SECRETS = ["Demo-pass-2026", "Staff-pass-2026", "Member-pass-2026", "JBSWY3DPEHPK3PXP"]
+SECRETS = ["Demo-pass-2026", "Staff-pass-2026", "Member-pass-2026", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"]
 PATTERNS = {
     "full phone number": re.compile(r"(?<!\d)(?:\+81|0)[789]0-?\d{4}-?\d{4}(?!\d)"),
     "six-digit code": re.compile(r"(?<![\d*])\d{6}(?![\d])"),
