@@ -84,7 +84,7 @@ def register_commands(app: Flask) -> None:
 
 def configure_logging(app: Flask) -> None:
     """Every log record, whoever creates it, has phone numbers, codes and long
-    digit runs masked (SECURITY.md: logs never hold a code or a full number)."""
+    digit runs masked (logs never hold a code or a full number)."""
     from portal.logredact import install_record_factory
 
     install_record_factory()

@@ -144,7 +144,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # Load balancers in front of the portal, each adding one X-Forwarded-For entry:
         # with the right count, rate limits and the audit log see the client's address.
         "PROXY_COUNT": _int_env("PORTAL_PROXY_COUNT", 0),
-        # Sessions: see SECURITY.md. Cookies are Secure everywhere but development
+        # Sessions: cookies are Secure everywhere but development
         # and test, where the portal is served over plain http on 127.0.0.1.
         "SESSION_COOKIE_NAME": "mypage_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -9,5 +9,5 @@ from portal.db import Database
 db = Database()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# No default limits: each sensitive endpoint sets its own (SECURITY.md).
+# No default limits: each sensitive endpoint sets its own.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -64,7 +64,7 @@ def acting_staff_id() -> int | None:
 
 
 def refuse_while_acting(what: str):
-    """Decorator: this procedure is the member's own (SECURITY.md); staff may not do it for them."""
+    """Decorator: this procedure is the member's own; staff may not do it for them."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):

@@ -1,6 +1,6 @@
 """Passkeys (WebAuthn) with py_webauthn: registration, sign-in, step-up, staff second factor.
 
-Rules (SECURITY.md): relying-party ID and origin from configuration; user
+Rules: relying-party ID and origin from configuration; user
 verification required; challenges random, single-use and at most 5 minutes old;
 the sign counter must grow when either side is non-zero; one credential is
 registered once. Services flush only; the view commits.

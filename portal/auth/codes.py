@@ -1,4 +1,4 @@
-"""One-time codes sent by SMS or by an automated voice call (SECURITY.md).
+"""One-time codes sent by SMS or by an automated voice call.
 
 - 6 digits from pyotp: each challenge gets a fresh random seed and the code is
   HOTP(key, 0) with key = HMAC(the app's secret key, seed). The database keeps
@@ -22,7 +22,7 @@
 - A decoy takes as long as a real send: it waits for a duration drawn from the
   real sends this worker timed lately (per channel), so a matching and a
   non-matching signup or reset answer in the same time even with a provider
-  that takes 50 ms or more (SECURITY.md: no enumeration by timing). The code is
+  that takes 50 ms or more (no enumeration by timing). The code is
   still sent inside the request, so a provider failure is shown at once and
   nothing is stored.
 

@@ -21,7 +21,7 @@ class AuthSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
-    # Impersonation: a staff session acting for a member (SECURITY.md).
+    # Impersonation: a staff session acting for a member.
     acting_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     acting_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acting_reason: Mapped[str | None] = mapped_column(String(300))

@@ -1,6 +1,6 @@
 """Income-tax deduction estimates (所得税の控除額の概算) for the premium certificate.
 
-Pure functions, integer yen (DOMAIN.md):
+Pure functions, integer yen:
 
 * new system (contracts from 2012), per category: ≤20,000 → all; ≤40,000 →
   ×1/2 + 10,000; ≤80,000 → ×1/4 + 20,000; above → 40,000;

@@ -1,4 +1,4 @@
-"""Contracts end at the product's cover age (DOMAIN.md): こども保障 at the renewal
+"""Contracts end at the product's cover age: こども保障 at the renewal
 following the 18th birthday, 総合保障 and 医療保障 at the renewal following the
 85th. The contract page shows the day; a notice goes 60 days before."""
 from __future__ import annotations

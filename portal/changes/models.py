@@ -17,7 +17,7 @@ BENEFICIARY_RELATIONS = {
     "sibling": "兄弟姉妹", "other_relative": "その他の親族",
 }
 # Proxy claimant (指定代理請求人): spouse, lineal relatives, siblings, or a relative
-# within 3 degrees who lives with or is supported by the member (DOMAIN.md).
+# within 3 degrees who lives with or is supported by the member.
 PROXY_RELATIONS = {
     "spouse": "配偶者", "child": "子", "parent": "父母", "grandchild": "孫", "grandparent": "祖父母",
     "sibling": "兄弟姉妹", "relative3": "3親等内の親族（同居または生計を一にする方）",

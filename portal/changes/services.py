@@ -1,4 +1,4 @@
-"""Contract changes a member asks for online (DOMAIN.md "Contract changes").
+"""Contract changes a member asks for online.
 
 Each request is a procedure (kind cancellation, cooling_off, withdrawal,
 beneficiary_change, proxy_claimant or name_change) whose detail holds exactly

@@ -1,4 +1,4 @@
-"""The demo product catalogue and each product's coverage table (DOMAIN.md, approx.).
+"""The demo product catalogue and each product's coverage table (approximate figures).
 
 A contract's Coverage rows are built from these tables when the contract is made
 (seed, enrolment approval), scaled by its 口数 where cover is per 口, and keep one
@@ -41,7 +41,7 @@ PRODUCTS: tuple[ProductSpec, ...] = (
 )
 
 # (age_from, age_to, {kind: amount_yen}) for the standard unit of each product.
-# 総合保障 steps down at 60, 65, 70 and 80 (DOMAIN.md).
+# 総合保障 steps down at 60, 65, 70 and 80.
 SOGO_TABLE = (
     (0, 59, {"death_traffic": 12_000_000, "death_accident": 8_000_000, "death_illness": 4_000_000,
              "hospital_traffic": 5_000, "hospital_accident": 3_000, "hospital_illness": 1_500}),

@@ -1,6 +1,6 @@
 """E-mail through AWS SES (`send_email`), the production mail backend.
 
-Timeouts are short (connect 2 s, read 5 s, at most 2 attempts; SECURITY.md) so
+Timeouts are short (connect 2 s, read 5 s, at most 2 attempts) so
 a slow provider fails the request quickly with a message the member can read
 instead of hanging it; queued notices are retried later by `deliver-outbox`.
 """

@@ -1,4 +1,4 @@
-"""The health-check kits sold to members and their families (DOMAIN.md, seed).
+"""The health-check kits sold to members and their families.
 
 Prices are stored 税抜 in integer yen and shown 税込 first (総額表示); consumption
 tax is 10 %, rounded down per line (portal.jp.money).

@@ -1,4 +1,4 @@
-"""Request hooks for staff acting as a member (SECURITY.md, access control).
+"""Request hooks for staff acting as a member.
 
 On every request of a staff session:
 - acting, and within the 30-minute cap: flask.g gets acting_member_id,

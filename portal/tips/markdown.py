@@ -4,7 +4,7 @@ Two layers on purpose. markdown-it-py with html disabled escapes any raw HTML
 the editor typed and refuses javascript:/vbscript:/file: links; nh3 then keeps
 only an explicit allow-list of tags and attributes and http/https/mailto URLs
 (relative ones too, for links inside the portal), so even a bug in one layer
-leaves the output inert (SECURITY.md, input and output).
+leaves the output inert.
 """
 from __future__ import annotations
 
