@@ -10,7 +10,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -269,7 +269,7 @@ def _validated(session: Session, data: TipInput) -> tuple[str, str, str]:
     return title, summary, body
 
 
-def _save_revision(session: Session, tip: Tip, staff_id: int | None, note: str | None = None) -> TipRevision:
+def save_revision(session: Session, tip: Tip, staff_id: int | None, note: str | None = None) -> TipRevision:
     number = (session.scalar(select(func.max(TipRevision.number)).where(TipRevision.tip_id == tip.id)) or 0) + 1
     revision = TipRevision(tip_id=tip.id, number=number, title=tip.title, slug=tip.slug,
                            category_id=tip.category_id, summary=tip.summary, body_md=tip.body_md,
@@ -301,7 +301,7 @@ def create_tip(session: Session, data: TipInput, *, staff_id: int | None) -> Tip
               created_by_staff_id=staff_id, updated_by_staff_id=staff_id)
     session.add(tip)
     _flush_slug(session, slug)
-    _save_revision(session, tip, staff_id, "作成")
+    save_revision(session, tip, staff_id, "作成")
     audit.record("tip.create", target_type="tip", target_id=tip.id, detail={"slug": slug, "title": title})
     return tip
 
@@ -331,7 +331,7 @@ def update_tip(session: Session, tip_id: int, data: TipInput, *, staff_id: int |
     tip.title, tip.summary, tip.body_md, tip.slug = title, summary, body, slug
     tip.category_id, tip.audience, tip.updated_by_staff_id = data.category_id, data.audience, staff_id
     _flush_slug(session, slug)
-    _save_revision(session, tip, staff_id)
+    save_revision(session, tip, staff_id)
     audit.record("tip.update", target_type="tip", target_id=tip.id, detail={"slug": slug})
     return tip
 
@@ -348,7 +348,7 @@ def restore_revision(session: Session, tip_id: int, revision_id: int, *, staff_i
         setattr(tip, name, getattr(revision, name))
     tip.updated_by_staff_id = staff_id
     session.flush()
-    _save_revision(session, tip, staff_id, f"第{revision.number}版から復元")
+    save_revision(session, tip, staff_id, f"第{revision.number}版から復元")
     audit.record("tip.restore_revision", target_type="tip", target_id=tip.id,
                  detail={"revision": revision.number})
     return tip
@@ -514,81 +514,3 @@ def staff_list(session: Session, status: str | None = None) -> list[Tip]:
     if status in TIP_STATUSES:
         query = query.where(Tip.status == status)
     return list(session.scalars(query.order_by(Tip.updated_at.desc(), Tip.id.desc())))
-
-
-# --- demo data ---------------------------------------------------------------------
-DEMO_TIPS = (
-    dict(slug="winter-cold-prevention", category="health", audience="everyone", days_ago=3,
-         title="かぜ・インフルエンザを防ぐ冬の5つの習慣",
-         summary="手洗い、換気、湿度、睡眠、ワクチン。毎日の小さな習慣で、家族みんなの冬の健康を守りましょう。",
-         body_md=(
-             "空気が乾燥する冬は、かぜやインフルエンザが流行しやすい季節です。"
-             "今日からできる5つの習慣をご紹介します。\n\n"
-             "## 1. 帰宅したらまず手洗い\n\n石けんで30秒、指の間や手首まで洗いましょう。\n\n"
-             "## 2. 1時間に1回の換気\n\n寒い日でも、窓を5〜10分開けて空気を入れ替えます。\n\n"
-             "## 3. 湿度は40〜60%に\n\n加湿器がなければ、濡れタオルを干すだけでも効果があります。\n\n"
-             "## 4. しっかり睡眠\n\n睡眠不足は免疫力を下げます。いつもより少し早く休みましょう。\n\n"
-             "## 5. ワクチン接種を検討\n\n流行前の接種がおすすめです。かかりつけ医にご相談ください。\n\n"
-             "詳しくは[厚生労働省の情報ページ](https://www.mhlw.go.jp/)もご覧ください。")),
-    dict(slug="winter-vegetables", category="seasonal-food", audience="everyone", days_ago=7,
-         title="旬の冬野菜で体ぽかぽか　白菜と大根のかんたん献立",
-         summary="甘みが増す冬の白菜と大根。安くて栄養たっぷりの旬の野菜を使った、体が温まるレシピです。",
-         body_md=(
-             "冬の白菜と大根は、寒さで甘みが増していちばんおいしい時期です。\n\n"
-             "## 白菜と豚肉のミルフィーユ鍋\n\n"
-             "1. 白菜と豚バラ肉を交互に重ね、5cm幅に切ります。\n"
-             "2. 鍋に立てて詰め、だし400mlを注ぎます。\n"
-             "3. ふたをして中火で15分。ポン酢でどうぞ。\n\n"
-             "## 大根の葉のふりかけ\n\n"
-             "捨てがちな葉も栄養の宝庫です。細かく刻んでごま油で炒め、しょうゆとかつお節で味を調えます。\n\n"
-             "> 保存のコツ：大根は葉を切り落としてから新聞紙に包み、冷暗所に立てて保存しましょう。")),
-    dict(slug="koden-manners", category="ceremony", audience="everyone", days_ago=14,
-         title="いざという時にあわてない　香典の包み方と表書き",
-         summary="宗教による表書きの違い、お札の入れ方、袱紗（ふくさ）の使い方まで、弔事の基本マナーをまとめました。",
-         body_md=(
-             "訃報は突然届くものです。基本のマナーを知っておけば、落ち着いて故人を偲ぶことができます。\n\n"
-             "## 表書き\n\n"
-             "- **仏式**：「御霊前」（四十九日以降は「御仏前」。浄土真宗は最初から「御仏前」）\n"
-             "- **神式**：「御玉串料」「御榊料」\n"
-             "- **キリスト教式**：「御花料」\n"
-             "- 迷ったときは、どの宗教でも使える「御霊前」が一般的です。\n\n"
-             "## お札の入れ方\n\n"
-             "新札は避け、お札の肖像が裏側・下向きになるように入れます。"
-             "新札しかない場合は、一度折り目をつけてから包みましょう。\n\n"
-             "## 袱紗（ふくさ）\n\n"
-             "弔事では紺・グレー・紫などの寒色系を使い、左開きになるように包みます。")),
-    dict(slug="home-fire-prevention", category="living", audience="sumairu", days_ago=21,
-         title="冬の火の用心　住まいの火災を防ぐチェックリスト",
-         summary="暖房器具、コンセント、台所。火災が増える冬に、ご自宅で確認しておきたいポイントをまとめました。",
-         body_md=(
-             "空気が乾燥し暖房器具を使う冬は、住宅火災がもっとも多い季節です。\n\n"
-             "## ご自宅のチェックリスト\n\n"
-             "- ストーブの周りに洗濯物やカーテンなど燃えやすい物を置いていない\n"
-             "- コンセントにほこりがたまっていない（トラッキング火災の予防）\n"
-             "- 調理中にコンロから離れない\n"
-             "- 住宅用火災警報器が作動する（10年を目安に交換）\n\n"
-             "## 万一のときは\n\n"
-             "身の安全を最優先に、119番へ通報してください。"
-             "住まいる共済のご請求は、マイページのお問い合わせ窓口からご相談いただけます。")),
-)
-
-
-def seed_tips(session: Session) -> int:
-    """The demo categories and published articles (idempotent); returns how many were added."""
-    categories = {c.code: c for c in ensure_categories(session)}
-    added = 0
-    now = utcnow()
-    for spec in DEMO_TIPS:
-        if slug_taken(session, spec["slug"]):
-            continue
-        published_at = now - timedelta(days=spec["days_ago"])
-        tip = Tip(slug=spec["slug"], title=spec["title"], summary=spec["summary"], body_md=spec["body_md"],
-                  category_id=categories[spec["category"]].id, audience=spec["audience"], status="published",
-                  published_at=published_at, created_at=published_at, updated_at=published_at)
-        session.add(tip)
-        session.flush()
-        _save_revision(session, tip, None, "デモデータ")
-        added += 1
-    session.flush()
-    return added
-

@@ -17,6 +17,7 @@ from portal.extensions import db, limiter
 from portal.idempotency import new_form_token
 from portal.service_errors import show_on_form
 from portal.users import current_member, current_staff, is_member, refuse_while_acting, staff_required
+from portal.voices import report as voice_report
 from portal.voices import services
 from portal.voices.forms import (
     AssignForm, InboxFilterForm, ItemForm, LinkItemForm, NoteForm, RegisterVoiceForm, ReplyForm, StatusForm,
@@ -391,30 +392,30 @@ def _fy_arg() -> int:
     value = request.args.get("fy", "")
     if value.isdigit() and 2000 <= int(value) <= 2100:
         return int(value)
-    return services.current_fiscal_year()
+    return voice_report.current_fiscal_year()
 
 
 @staff_bp.get("/staff/voices/report", endpoint="report")
 @staff_required("cs")
 def report():
     fy = _fy_arg()
-    data = services.yearly_report(db.session, fy)
+    data = voice_report.yearly_report(db.session, fy)
     audit.record("voice.report_viewed", target_type="voice_report", target_id=fy)
     db.commit()
-    current = services.current_fiscal_year()
+    current = voice_report.current_fiscal_year()
     years = list(range(current, current - 6, -1))
     if fy not in years:
         years.append(fy)
     return render_template("voices/staff_report.html", report=data, years=years,
-                           charts=services.CHART_NAMES)
+                           charts=voice_report.CHART_NAMES)
 
 
 @staff_bp.get("/staff/voices/report/<name>.svg", endpoint="chart")
 @staff_required("cs")
 def chart(name: str):
-    if name not in services.CHART_NAMES:
+    if name not in voice_report.CHART_NAMES:
         abort(404)
-    svg = services.chart_svg(services.yearly_report(db.session, _fy_arg()), name)
+    svg = voice_report.chart_svg(voice_report.yearly_report(db.session, _fy_arg()), name)
     response = Response(svg, mimetype="image/svg+xml")
     # The SVG keeps pygal's own <style> inside the document; it carries no script.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
@@ -432,10 +433,10 @@ def _csv_response(lines, filename: str) -> Response:
 @staff_required("cs")
 def report_csv():
     fy = _fy_arg()
-    data = services.yearly_report(db.session, fy)
+    data = voice_report.yearly_report(db.session, fy)
     audit.record("voice.report_exported", target_type="voice_report", target_id=fy)
     db.commit()
-    return _csv_response(iter([csv_text(services.report_rows(data))]), f"voices-report-{fy}.csv")
+    return _csv_response(iter([csv_text(voice_report.report_rows(data))]), f"voices-report-{fy}.csv")
 
 
 @staff_bp.get("/staff/voices/export.csv", endpoint="export_csv")
@@ -447,6 +448,6 @@ def export_csv():
 
     def generate():
         yield "\ufeff"
-        yield from csv_lines(services.export_rows(db.session, fy))
+        yield from csv_lines(voice_report.export_rows(db.session, fy))
 
     return _csv_response(generate(), f"voices-{fy}.csv")

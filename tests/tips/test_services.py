@@ -10,6 +10,7 @@ import time_machine
 from PIL import Image
 from sqlalchemy import func, select
 
+from portal import seed
 from portal.clock import TOKYO
 from portal.audit.models import AuditLog
 from portal.tips import services
@@ -357,7 +358,7 @@ def test_latest_for_member_returns_three_newest_matching(session, make_member, t
 
 
 def test_demo_household_matches_children_and_fire_cover(session, demo):
-    services.seed_tips(session)
+    seed.seed_tips(session)
     with time_machine.travel(datetime(2026, 11, 27, 12, 0, tzinfo=TOKYO), tick=False):
         assert services.audiences_for(session, demo["taro"]) == {"everyone", "children", "sumairu"}
         slugs = {t.slug for t in services.latest_for_member(session, demo["taro"], limit=10)}
@@ -366,8 +367,8 @@ def test_demo_household_matches_children_and_fire_cover(session, demo):
 
 
 def test_seed_tips_is_idempotent(session):
-    assert services.seed_tips(session) == 4
-    assert services.seed_tips(session) == 0
+    assert seed.seed_tips(session) == 4
+    assert seed.seed_tips(session) == 0
     tips = list(session.scalars(select(Tip).order_by(Tip.published_at.desc())))
     assert len(tips) == 4 and all(t.status == "published" for t in tips)
     assert {t.category.name for t in tips} == {"健康", "季節の食べもの", "冠婚葬祭マナー", "暮らし"}

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from portal.clock import TOKYO
 from portal.csvexport import csv_lines, csv_safe, csv_text
 from portal.messaging.models import OutboxMessage
+from portal.voices import report as voice_report
 from portal.voices import services
 from portal.voices.models import Voice
 
@@ -318,7 +319,7 @@ def seeded_years(db_session, cs):
 
 
 def test_report_counts_for_a_business_year(db_session, seeded_years):
-    report = services.yearly_report(db_session, 2026)
+    report = voice_report.yearly_report(db_session, 2026)
     assert (report.start, report.end) == (date(2026, 6, 1), date(2027, 5, 31))
     assert (report.total, report.prev_total, report.change) == (4, 2, 100.0)
     kinds = {r.code: (r.count, r.prev, r.change) for r in report.kinds}
@@ -339,20 +340,20 @@ def test_report_counts_for_a_business_year(db_session, seeded_years):
 
 
 def test_report_previous_year_and_empty_year(db_session, seeded_years):
-    fy2025 = services.yearly_report(db_session, 2025)
+    fy2025 = voice_report.yearly_report(db_session, 2025)
     assert (fy2025.total, fy2025.prev_total) == (2, 1)
-    empty = services.yearly_report(db_session, 2030)
+    empty = voice_report.yearly_report(db_session, 2030)
     assert empty.total == 0 and empty.change is None and len(empty.months) == 12
 
 
 def test_charts_are_svg_without_scripts(db_session, seeded_years):
-    report = services.yearly_report(db_session, 2026)
-    for name in services.CHART_NAMES:
-        svg = services.chart_svg(report, name)
+    report = voice_report.yearly_report(db_session, 2026)
+    for name in voice_report.CHART_NAMES:
+        svg = voice_report.chart_svg(report, name)
         assert svg.lstrip().startswith("<svg")
         assert "<script" not in svg.lower()
         assert "<?xml" not in svg
-    assert "苦情" in services.chart_svg(report, "months")
+    assert "苦情" in voice_report.chart_svg(report, "months")
 
 
 # ---------------------------------------------------------------- CSV
@@ -370,18 +371,18 @@ def test_export_neutralises_formulas_and_has_bom(db_session, cs):
         register(db_session, cs, at(2026, 11, 20, 10, 0), body='=HYPERLINK("http://evil.example","押して")')
         register(db_session, cs, at(2026, 11, 21, 10, 0), body="@SUM(1+1)")
         register(db_session, cs, at(2026, 11, 22, 10, 0), body="ふつうの声、\"引用\"あり")
-    text = "\ufeff" + "".join(csv_lines(services.export_rows(db_session, 2026)))
+    text = "\ufeff" + "".join(csv_lines(voice_report.export_rows(db_session, 2026)))
     raw = text.encode("utf-8")
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == services.VOICE_CSV_HEADER
+    assert rows[0] == voice_report.VOICE_CSV_HEADER
     bodies = [r[-1] for r in rows[1:]]
     assert bodies == ["'=HYPERLINK(\"http://evil.example\",\"押して\")", "'@SUM(1+1)", "ふつうの声、\"引用\"あり"]
     assert all(r[4] == "共済ショップ" for r in rows[1:])
 
 
 def test_report_csv_figures(db_session, seeded_years):
-    text = csv_text(services.report_rows(services.yearly_report(db_session, 2026)))
+    text = csv_text(voice_report.report_rows(voice_report.yearly_report(db_session, 2026)))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert ["合計", "合計", "4", "2", "100.0"] in rows
@@ -418,7 +419,7 @@ def test_demo_voices_fill_two_business_years_once(db_session, demo):
     assert set(counts) == {"thanks", "opinion", "complaint"}
     assert counts["thanks"] > counts["opinion"] > counts["complaint"]
     from portal.clock import today
-    last_year = services.yearly_report(db_session, fiscal_year(today()) - 1)
+    last_year = voice_report.yearly_report(db_session, fiscal_year(today()) - 1)
     assert last_year.total == 100
     from portal.seed import seed_demo
     before = db_session.scalar(select(func.count()).select_from(Voice))
