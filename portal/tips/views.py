@@ -9,11 +9,12 @@ from portal.clock import TOKYO, to_tokyo
 from portal.extensions import db
 from portal.gateways import GatewayError
 from portal.service_errors import show_on_form
-from portal.tips import services
+from portal.tips import images, services
 from portal.tips.forms import CategoryForm, ScheduleForm, TipForm
 from portal.tips.markdown import render_markdown
 from portal.tips.models import AUDIENCE_LABELS, STATUS_LABELS, TIP_STATUSES, Tip, TipRevision
-from portal.tips.services import TipError, TipInput
+from portal.tips.errors import TipError
+from portal.tips.services import TipInput
 from portal.users import current_staff, staff_required
 
 bp = Blueprint("tips", __name__)
@@ -33,7 +34,7 @@ def tip_cover_url(key: str | None) -> str | None:
         url = storage().url_for(key)
     except GatewayError:
         return None
-    return url or url_for("tips.image", name=services.image_name(key))
+    return url or url_for("tips.image", name=images.image_name(key))
 
 
 # --- members ----------------------------------------------------------------------
@@ -65,7 +66,7 @@ def show(slug: str):
 def image(name: str):
     staff = current_staff()
     may_preview = staff is not None and staff.has_role(*EDITOR_ROLES)
-    found = services.cover_for_name(db.session, name, include_unpublished=may_preview)
+    found = images.cover_for_name(db.session, name, include_unpublished=may_preview)
     if found is None:
         abort(404)
     key, content_type = found
@@ -111,7 +112,7 @@ def _tip_form(**kwargs) -> TipForm:
 
 def _input_from(form: TipForm) -> TipInput:
     upload = form.cover.data
-    cover = upload.read(services.MAX_IMAGE_BYTES + 1) if upload and getattr(upload, "filename", "") else None
+    cover = upload.read(images.MAX_IMAGE_BYTES + 1) if upload and getattr(upload, "filename", "") else None
     return TipInput(title=form.title.data or "", slug=form.slug.data or "", summary=form.summary.data or "",
                     body_md=form.body_md.data or "", category_id=form.category_id.data,
                     audience=form.audience.data or "everyone", cover=cover or None,

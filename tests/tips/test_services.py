@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from portal import seed
 from portal.clock import TOKYO
 from portal.audit.models import AuditLog
-from portal.tips import services
+from portal.tips import images, services
 from portal.tips.models import Tip, TipRevision
 from portal.tips.services import TipError, TipInput
 from tests.tips.conftest import image_bytes
@@ -78,14 +78,14 @@ def test_editing_keeps_slug_unless_changed_and_refuses_a_taken_one(session, make
 # --- images ------------------------------------------------------------------------
 def test_renamed_text_file_is_refused():
     with pytest.raises(TipError) as error:
-        services.process_cover_image(b"This is a text file named photo.jpg\n" * 10)
+        images.process_cover_image(b"This is a text file named photo.jpg\n" * 10)
     assert error.value.field == "cover" and "JPEG・PNG・WebP" in error.value.message
 
 
 def test_oversized_file_is_refused_before_decoding():
     data = image_bytes("PNG") + b"\0" * (5 * 1024 * 1024)
     with pytest.raises(TipError) as error:
-        services.process_cover_image(data)
+        images.process_cover_image(data)
     assert "5MB" in error.value.message
 
 
@@ -93,19 +93,19 @@ def test_other_image_formats_and_svg_are_refused():
     for data in (image_bytes("GIF"), image_bytes("BMP"),
                  b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'):
         with pytest.raises(TipError):
-            services.process_cover_image(data)
+            images.process_cover_image(data)
 
 
 def test_truncated_png_is_refused():
     with pytest.raises(TipError):
-        services.process_cover_image(image_bytes("PNG")[:40])
+        images.process_cover_image(image_bytes("PNG")[:40])
 
 
 def test_polyglot_png_is_reencoded_without_its_payload():
     payload = b"<html><script>alert(document.cookie)</script></html>"
     polyglot = image_bytes("PNG", (120, 80)) + payload
     assert Image.open(BytesIO(polyglot)).format == "PNG"  # a browser sniffing it might see HTML
-    result = services.process_cover_image(polyglot)
+    result = images.process_cover_image(polyglot)
     assert result.content_type == "image/png" and result.extension == "png"
     assert b"<script" not in result.data and b"alert" not in result.data and b"<html" not in result.data
     assert result.data.endswith(b"IEND\xaeB`\x82")  # nothing after the image's last chunk
@@ -119,7 +119,7 @@ def test_png_text_chunk_payload_is_dropped():
     out = BytesIO()
     Image.new("RGB", (30, 30), (1, 2, 3)).save(out, "PNG", pnginfo=info)
     assert b"<script" in out.getvalue()
-    assert b"<script" not in services.process_cover_image(out.getvalue()).data
+    assert b"<script" not in images.process_cover_image(out.getvalue()).data
 
 
 def test_real_jpeg_is_accepted_resized_and_stripped_of_exif():
@@ -128,7 +128,7 @@ def test_real_jpeg_is_accepted_resized_and_stripped_of_exif():
     exif[0x010E] = "<script>alert(1)</script>"  # ImageDescription
     original = image_bytes("JPEG", (3200, 2000), (30, 120, 200), exif=exif.tobytes(), quality=90)
     assert b"Secret Photographer" in original
-    result = services.process_cover_image(original)
+    result = images.process_cover_image(original)
     image = Image.open(BytesIO(result.data))
     assert image.format == "JPEG" and result.content_type == "image/jpeg"
     assert image.size == (1600, 1000) == (result.width, result.height)
@@ -137,7 +137,7 @@ def test_real_jpeg_is_accepted_resized_and_stripped_of_exif():
 
 
 def test_small_webp_is_kept_at_its_size():
-    result = services.process_cover_image(image_bytes("WEBP", (800, 600)))
+    result = images.process_cover_image(image_bytes("WEBP", (800, 600)))
     assert result.content_type == "image/webp"
     assert Image.open(BytesIO(result.data)).size == (800, 600)
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portal.clock import TOKYO
 from portal.audit.models import AuditLog
-from portal.tips import services
+from portal.tips import images, services
 from portal.tips.models import Tip, TipRevision
 from tests.tips.conftest import bound, image_bytes
 
@@ -91,7 +91,7 @@ def test_create_edit_publish_through_the_editor(marketing, db_session, category)
 
     # Members cannot see a draft, nor its image.
     assert marketing.application.test_client().get(f"/tips/{tip.slug}").status_code == 404
-    image_url = f"/tips/images/{services.image_name(tip.cover_key)}"
+    image_url = f"/tips/images/{images.image_name(tip.cover_key)}"
     assert marketing.application.test_client().get(image_url).status_code == 404
     preview_image = marketing.get(image_url)
     assert preview_image.status_code == 200 and Image.open(BytesIO(preview_image.data)).size == (1600, 800)
