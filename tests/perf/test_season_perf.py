@@ -35,7 +35,7 @@ def _app(tmp_path):
 def test_certificates_per_second_and_search_at_scale(tmp_path):
     from portal.certificates import services as certificates
     from portal.gateways.storage import LocalStorage
-    from portal.staff import services as staff
+    from portal.staff import search as staff
 
     app = _app(tmp_path)
     store = LocalStorage(tmp_path / "files")

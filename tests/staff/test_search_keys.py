@@ -63,12 +63,12 @@ def test_postgresql_answers_from_the_indexes(db_session, make_member):
 
 
 def test_large_results_are_counted_up_to_the_cap(db_session, make_member, monkeypatch, staff_client):
-    monkeypatch.setattr(services, "TOTAL_CAP", 5)
+    monkeypatch.setattr(search, "TOTAL_CAP", 5)
     for n in range(7):
         make_member(name=f"鈴木 {n}", name_kana="スズキ テスト", member_no=f"71000{n:05d}")
-    result = services.search_members(db_session, "すずき", per_page=2)
+    result = search.search_members(db_session, "すずき", per_page=2)
     assert result.is_capped and result.pages == 3 and len(result.hits) == 2
-    last = services.search_members(db_session, "すずき", page=9, per_page=2)
+    last = search.search_members(db_session, "すずき", page=9, per_page=2)
     assert last.page == 3 and len(last.hits) == 2  # a page past the end shows the last one
     page = staff_client("support").get("/staff/members?q=すずき")
     assert "1,000件以上" in page.text
@@ -78,4 +78,4 @@ def test_numbers_are_looked_up_by_index(db_session, make_member, make_contract):
     member = make_member(phone="09055500001", member_no="7200000001")
     contract = make_contract(member)
     for query in ("7200000001", "090-5550-0001", contract.contract_no):
-        assert [h.id for h in services.search_members(db_session, query).hits] == [member.id], query
+        assert [h.id for h in search.search_members(db_session, query).hits] == [member.id], query
