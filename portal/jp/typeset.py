@@ -101,7 +101,10 @@ def _typeset_text(text: str, phrases: bool) -> str:
     rest = text[pos:]
     if rest:
         out.append(_phrase_breaks(rest) if phrases else str(escape(rest)))
-    return "".join(out)
+    joined = "".join(out)
+    # One inline box: in a flex button or tab, bare text around <wbr> would become
+    # separate flex items (no wrapping between them, a space in the accessible name).
+    return f'<span class="phrases">{joined}</span>' if phrases and "<wbr>" in joined else joined
 
 
 def phrases(value: object) -> Markup:
