@@ -27,7 +27,7 @@ KEY = "demo:claims:"
 
 
 def seed_claims_staff(session: Session, password: str, totp_secret: str) -> bool:
-    from portal.staff.services import create_staff
+    from portal.staff.accounts import create_staff
 
     created = False
     for email, role, name in CLAIMS_STAFF:
