@@ -81,7 +81,11 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front. A deferred transaction that reads
+        # and then writes fails at once with "database is locked" when another
+        # connection committed in between (WAL snapshot), busy_timeout or not: the
+        # login page's passkey request racing the password form did exactly that.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class _AppDatabase:
