@@ -30,8 +30,8 @@ from markupsafe import Markup, escape
 _NUM = r"\d+(?:[,.:：/／\-‐－]\d+)*"
 _UNIT = r"(?:万円|円|年度|年|か月|ヶ月|カ月|月|日間|日|時間|時|分|秒|件|歳|回|枚|人|名|文字|桁|点|％|%|号|個|口|倍|部|通|週間|営業日|km|kg|cm)"
 NUMBER_TOKEN = re.compile(
-    # receipt and certificate numbers: R2612-XSTYVQPY, C-2026-0001
-    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9-]*\d)[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![A-Za-z0-9])|"
+    # receipt and certificate numbers: R2612-XSTYVQPY, C-2026-0001; masked phones 090-****-0001
+    r"(?<![A-Za-z0-9*])(?=[A-Za-z0-9*-]*\d)[A-Za-z0-9*]+(?:-[A-Za-z0-9*]+)+(?![A-Za-z0-9*])|"
     rf"(?:〒|￥|¥|第|令和|平成|昭和|大正)?{_NUM}{_UNIT}?(?:{_NUM}{_UNIT}?)*"
     rf"(?:[ 　]\d{{1,2}}[:：]\d{{2}})?"           # 2026年11月30日 10:15
     rf"(?:[（(][月火水木金土日][)）])?"           # 12月1日（月）

@@ -16,6 +16,11 @@ def test_numbers_dates_and_phone_numbers_become_one_unbreakable_span():
     assert "受付、" in html  # the words around them are untouched
 
 
+def test_a_masked_phone_number_stays_whole():
+    html = typeset_html("<h2>認証コードを送信しました（090-****-0001）</h2>")
+    assert '<span class="nowrap">090-****-0001</span>' in html
+
+
 def test_headings_labels_and_buttons_get_breaks_between_phrases_only():
     html = typeset_html('<h1>認証コードの入力</h1><label for="x">被共済者別の保障内容</label>'
                         '<button>住所を検索する</button><p>本文の認証コードの入力</p>')
