@@ -6,6 +6,7 @@ the message appears next to its field and everything else typed stays.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -42,3 +43,22 @@ def show_on_form(form: Any, error: ServiceError, *, default: str | None = None,
         target.errors = [*list(target.errors or []), message]
         placed = True
     return placed
+
+
+def commit_or_flash(action: Callable[[], object], success: str) -> bool:
+    """Run one service call as the request's whole transaction, for a view that
+    redirects afterwards: commit and flash `success`, or roll back and flash the
+    refusal. Returns whether the action went through."""
+    from flask import flash
+
+    from portal.extensions import db
+
+    try:
+        action()
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    db.commit()
+    flash(success, "success")
+    return True

@@ -21,7 +21,7 @@ from portal.auth.services import sign_in_channel
 from portal.extensions import db, limiter
 from portal.jp.phone import mask_phone, parse_phone
 from portal.members.models import Member
-from portal.service_errors import show_on_form
+from portal.service_errors import commit_or_flash, show_on_form
 from portal.users import current_member, current_staff, refuse_while_acting, staff_required
 
 bp = Blueprint("account", __name__)
@@ -146,14 +146,8 @@ def _current_id() -> int | None:
 def end_session(session_id: int):
     member = current_member()
     if ActionForm().validate():
-        try:
-            services.end_session(db.session, member.id, session_id, current_id=_current_id())
-        except services.AccountError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.commit()
-            flash("その端末のログインを終了しました。", "success")
+        commit_or_flash(lambda: services.end_session(db.session, member.id, session_id, current_id=_current_id()),
+                        "その端末のログインを終了しました。")
     return redirect(url_for("account.security") + "#sessions")
 
 
@@ -174,14 +168,8 @@ def end_others():
 def forget_device(device_id: int):
     member = current_member()
     if ActionForm().validate():
-        try:
-            services.forget_device(db.session, member.id, device_id)
-        except services.AccountError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.commit()
-            flash("端末の登録を解除しました。次にその端末でログインするときは認証コードが必要です。", "success")
+        commit_or_flash(lambda: services.forget_device(db.session, member.id, device_id),
+                        "端末の登録を解除しました。次にその端末でログインするときは認証コードが必要です。")
     return redirect(url_for("account.security") + "#devices")
 
 

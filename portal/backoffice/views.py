@@ -17,7 +17,7 @@ from portal.gateways.storage import storage
 from portal.members.models import Member
 from portal.procedures.models import KIND_LABELS, ProcedureRequest
 from portal.procedures.services import detail_of
-from portal.service_errors import show_on_form
+from portal.service_errors import commit_or_flash, show_on_form
 from portal.users import current_staff, staff_required
 
 staff_bp = Blueprint("staff_backoffice", __name__)
@@ -84,14 +84,7 @@ def claim(receipt_no: str):
     row = get_work_or_404(receipt_no)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.claim(db.session, row, current_staff())
-    except services.WorkError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash("この手続きを担当します。", "success")
+    commit_or_flash(lambda: services.claim(db.session, row, current_staff()), "この手続きを担当します。")
     return redirect(url_for("staff_backoffice.detail", receipt_no=receipt_no))
 
 

@@ -22,7 +22,7 @@ from portal.gateways import GatewayError
 from portal.gateways.storage import storage
 from portal.idempotency import new_form_token
 from portal.profile.services import BankAccountInput
-from portal.service_errors import ServiceError, show_on_form
+from portal.service_errors import ServiceError, commit_or_flash, show_on_form
 
 bp = Blueprint("claims", __name__)
 staff_bp = Blueprint("staff_claims", __name__)
@@ -172,14 +172,7 @@ def add_files(receipt_no: str):
 @bp.post("/claims/<receipt_no>/withdraw", endpoint="withdraw")
 def withdraw(receipt_no: str):
     claim = get_claim_or_404(receipt_no)
-    try:
-        services.withdraw(db.session, claim)
-    except services.ClaimError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash("ご請求を取り下げました。", "success")
+    commit_or_flash(lambda: services.withdraw(db.session, claim), "ご請求を取り下げました。")
     return redirect(url_for("claims.show", receipt_no=receipt_no))
 
 
@@ -187,14 +180,8 @@ def withdraw(receipt_no: str):
 def visit(receipt_no: str):
     claim = get_claim_or_404(receipt_no)
     form = VisitAnswerForm()
-    try:
-        services.answer_visit(db.session, claim, form.answer.data == "accept", form.note.data)
-    except services.ClaimError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash("ご回答を承りました。", "success")
+    commit_or_flash(lambda: services.answer_visit(db.session, claim, form.answer.data == "accept", form.note.data),
+                    "ご回答を承りました。")
     return redirect(url_for("claims.show", receipt_no=receipt_no))
 
 

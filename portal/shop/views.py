@@ -12,7 +12,7 @@ from portal.gateways.payments import payments
 from portal.idempotency import new_form_token
 from portal.members.models import Member
 from portal.ops import metrics
-from portal.service_errors import show_on_form
+from portal.service_errors import commit_or_flash, show_on_form
 from portal.shop import catalogue, receipts, services
 from portal.shop.forms import ActionForm, OrderForm, PaymentForm
 from portal.shop.services import ShopError
@@ -235,14 +235,8 @@ def subscription_start(subscription_id: int):
 def subscription_skip(subscription_id: int):
     course = _subscription_or_404(subscription_id)
     if ActionForm().validate_on_submit():
-        try:
-            services.skip_next_delivery(db.session, current_member(), course)
-        except ShopError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.commit()
-            flash("次回のお届けをスキップしました。", "success")
+        commit_or_flash(lambda: services.skip_next_delivery(db.session, current_member(), course),
+                        "次回のお届けをスキップしました。")
     return redirect(url_for("shop.subscription", subscription_id=subscription_id))
 
 
@@ -251,14 +245,8 @@ def subscription_skip(subscription_id: int):
 def subscription_cancel(subscription_id: int):
     course = _subscription_or_404(subscription_id)
     if ActionForm().validate_on_submit():
-        try:
-            services.cancel_subscription(db.session, current_member(), course)
-        except ShopError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.commit()
-            flash("解約を受け付けました。お支払い済みの期間が終わると終了します。", "success")
+        commit_or_flash(lambda: services.cancel_subscription(db.session, current_member(), course),
+                        "解約を受け付けました。お支払い済みの期間が終わると終了します。")
     return redirect(url_for("shop.subscription", subscription_id=subscription_id))
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from portal.clock import TOKYO, to_tokyo
 from portal.extensions import db
 from portal.gateways import GatewayError
-from portal.service_errors import show_on_form
+from portal.service_errors import commit_or_flash, show_on_form
 from portal.tips import images, services
 from portal.tips.forms import CategoryForm, ScheduleForm, TipForm
 from portal.tips.markdown import render_markdown
@@ -205,14 +205,8 @@ def change_status(tip_id: int):
             form.version.data = tip.version
             return _editor(form, tip, schedule_form), 422
         publish_at = schedule_form.publish_at.data.replace(tzinfo=TOKYO)
-    try:
-        services.change_status(db.session, tip.id, target, staff_id=_staff_id(), publish_at=publish_at)
-    except TipError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash(STATUS_MESSAGES.get(target, "変更しました。"), "success")
+    commit_or_flash(lambda: services.change_status(db.session, tip.id, target, staff_id=_staff_id(), publish_at=publish_at),
+                    STATUS_MESSAGES.get(target, "変更しました。"))
     return redirect(url_for("staff_tips.edit", tip_id=tip_id))
 
 
@@ -237,14 +231,8 @@ def revision(tip_id: int, revision_id: int):
 @staff_required(*EDITOR_ROLES)
 def restore(tip_id: int, revision_id: int):
     _tip_or_404(tip_id)
-    try:
-        services.restore_revision(db.session, tip_id, revision_id, staff_id=_staff_id())
-    except TipError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash("以前の版を復元しました。内容を確認してください。", "success")
+    commit_or_flash(lambda: services.restore_revision(db.session, tip_id, revision_id, staff_id=_staff_id()),
+                    "以前の版を復元しました。内容を確認してください。")
     return redirect(url_for("staff_tips.edit", tip_id=tip_id))
 
 
