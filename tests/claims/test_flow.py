@@ -226,6 +226,8 @@ def test_damage_report_visit_and_phone_registration(member_client, make_contract
     claim = db_session.scalar(select(Claim).where(Claim.member_id == member.id))
     assert claim.kind == "damage_report" and [l.kind for l in claim.lines] == ["natural_disaster"]
     assert claim.lines[0].limit_yen == 9_000_000
+    before = member_client.get(f"/claims/{claim.receipt_no}").text
+    assert "損害額は立会い調査のあとに査定" in before and "見込額の内訳" not in before  # no 0円 estimate
     officer = staff_client("claims")
     _act(officer, claim, "visit", starts_at="2099-12-03 10:00")
     db_session.refresh(claim.procedure)
@@ -244,6 +246,7 @@ def test_damage_report_visit_and_phone_registration(member_client, make_contract
     _act(officer, claim, "assess", **{f"amount_{line.id}": "850000", f"reason_{line.id}": "立会い調査の査定額"})
     db_session.refresh(line)
     assert line.assessed_yen == 850_000
+    assert "850,000円" in member_client.get(f"/claims/{claim.receipt_no}").text
     # Support registers a report taken by phone; the member sees it.
     support = staff_client("support")
     form = support.get("/staff/claims/phone-report")
