@@ -165,7 +165,10 @@ class Visit:
         self.goto("/login")
         self.page.get_by_label("ログインID").fill(login_id)
         self.page.get_by_label("パスワード").fill(password)
-        self.page.get_by_role("button", name="ログイン", exact=True).click()
+        # Wait for the sign-in's own navigation: a page loaded before the response
+        # carries the signed-out session, and its Set-Cookie could overwrite the new one.
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="ログイン", exact=True).click()
         self.page.wait_for_load_state("load")
 
 

@@ -29,8 +29,8 @@ def _staff_sign_in(visit: Visit, email: str) -> None:
     page.wait_for_url(re.compile(r".*/staff/login/totp$"))
     for _ in range(2):
         page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
         if "/staff/login" not in page.url:
             return
         time.sleep(31)  # this step's code was used already: wait for the next one
@@ -88,18 +88,18 @@ def test_hospital_and_surgery_claim_to_paid(visit, browser, request):
     staff.page.locator(f'a[href$="/staff/claims/{receipt_no}"]').click()
     staff.check("desk-claim")
     assert staff.page.locator(".claim-files img").count() == 2
-    staff.page.locator('form[action$="/complete"] button').click()
-    staff.page.wait_for_load_state("load")
-    staff.page.locator('form[action$="/approve"] button').click()
-    staff.page.wait_for_load_state("load")
+    with staff.page.expect_navigation():
+        staff.page.locator('form[action$="/complete"] button').click()
+    with staff.page.expect_navigation():
+        staff.page.locator('form[action$="/approve"] button').click()
     staff.check("desk-approved")
     staff.goto("/staff/claims/runs")
     staff.page.locator("main form button[type=submit]").click()
     staff.page.wait_for_url(re.compile(r".*/staff/claims/runs/\d+$"))
     staff.check("desk-run")
     assert staff.page.locator("#run-total").inner_text() == "110,000円"
-    staff.page.locator('form[action$="/sent"] button').click()
-    staff.page.wait_for_load_state("load")
+    with staff.page.expect_navigation():
+        staff.page.locator('form[action$="/sent"] button').click()
     context.close()
 
     visit.goto(f"/claims/{receipt_no}")

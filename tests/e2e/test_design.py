@@ -271,8 +271,8 @@ def test_enter_in_the_address_form_goes_on_to_confirm(phone_pages):
     page.get_by_label("町名・番地").fill("梅田1-1-1")
     if page.locator("input[name=property_moved]").count():
         page.locator("input[name=property_moved][value=no]").check()
-    page.get_by_label("町名・番地").press("Enter")  # not 住所を検索, the first button of the form
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_label("町名・番地").press("Enter")  # not 住所を検索, the first button of the form
     assert page.locator("main h1").inner_text() == "住所の変更（確認）"
 
 

@@ -102,14 +102,14 @@ def test_staff_acts_for_a_member_with_the_banner(visit):
     page.wait_for_url(re.compile(r".*/staff/login/totp$"))
     # Each viewport signs in in its own 30-second step, so no code is used twice.
     page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
     if "/staff/login" in page.url:  # the code of this step was used by the other viewport
         import time
         time.sleep(31)
         page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
     visit.check("staff-console")
     visit.goto("/staff/members?q=1000000001")
     page.locator("a", has_text="1000000001").first.click()
@@ -122,8 +122,8 @@ def test_staff_acts_for_a_member_with_the_banner(visit):
     assert "代理操作中" in page.content() and "山田 太郎" in page.content()
     visit.goto("/coverage")
     assert "代理操作中" in page.content()
-    page.get_by_role("button", name="代理操作を終了").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_role("button", name="代理操作を終了").click()
     assert "/staff/members/" in page.url
 
 
@@ -135,8 +135,8 @@ def test_a_kit_bought_with_a_card(visit, localstripe):
     page = visit.page
     visit.goto("/shop/KC-SINGLE")
     page.locator("#person_id").select_option(index=1)
-    page.get_by_role("button", name="お支払いへ進む").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.get_by_role("button", name="お支払いへ進む").click()
     page.locator("#card-element input[placeholder=number]").wait_for()
     visit.check("order-card", exclude=["#card-element"])
     for field, value in (("number", "4242424242424242"), ("exp_month", "12"), ("exp_year", "30"),

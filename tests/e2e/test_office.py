@@ -27,8 +27,8 @@ def _staff_login(visit: Visit, email: str = "office@example.jp") -> None:
     page.wait_for_url(re.compile(r".*/staff/login/totp$"))
     for _attempt in range(2):
         page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
         if "/staff/login" not in page.url:
             return
         time.sleep(31)  # this step's code was used by the other viewport's sign-in
@@ -68,11 +68,11 @@ def _action(page, name: str):
 
 def _open_work(visit: Visit, receipt_no: str) -> None:
     visit.goto(f"/staff/work?q={receipt_no}")
-    visit.page.locator("table.work-table a", has_text=receipt_no).click()
-    visit.page.wait_for_load_state("load")
+    with visit.page.expect_navigation():
+        visit.page.locator("table.work-table a", has_text=receipt_no).click()
     if _button(visit.page, "担当する").count():
-        _button(visit.page, "担当する").click()
-        visit.page.wait_for_load_state("load")
+        with visit.page.expect_navigation():
+            _button(visit.page, "担当する").click()
     assert "あなたが担当しています" in _text(visit.page)
 
 
@@ -101,33 +101,33 @@ def test_bank_account_change_accepted_in_the_console(visit, member):
     waiting = _first_open(visit, "bank_account_change")
     if waiting:
         _open_work(visit, waiting)
-        _action(page, "accept").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            _action(page, "accept").click()
     # The member asks for a new account…
     m = member.page
     member.goto("/profile/bank-account")
     if "/profile/reauth" in m.url:
         m.get_by_label("パスワード").fill("Demo-pass-2026")
-        _button(m, "確認する").click()
-        m.wait_for_load_state("load")
+        with m.expect_navigation():
+            _button(m, "確認する").click()
     number = "1112223" if visit.page.viewport_size == VIEWPORTS["phone"] else "3334445"
     m.get_by_label("金融機関コード（4桁）").fill("0005")
     m.get_by_label("支店コード（3桁）").fill("001")
     m.get_by_label("口座番号（7桁以内）").fill(number)
     m.get_by_label("口座名義（カナ）").fill("ヤマダ タロウ")
-    _submit(m).click()
-    m.wait_for_load_state("load")
+    with m.expect_navigation():
+        _submit(m).click()
     member.check("bank-requested")
     receipt = _receipt_on(m)
     # …the office sees it, a return needs a reason, then it is accepted…
     _open_work(visit, receipt)
     visit.check("bank-detail")
     assert f"***{number[-4:]}" in _text(page)
-    _action(page, "return").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        _action(page, "return").click()
     assert "理由を入力してください" in _text(page)
-    _action(page, "accept").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        _action(page, "accept").click()
     visit.check("bank-accepted")
     assert "承認しました" in _text(page)
     # …and the member sees 完了 with the first debit from the new account.
@@ -146,15 +146,15 @@ def test_certificates_shipped_by_the_vendor_csv(visit, member, tmp_path):
     bad.write_text(f"証書番号,発送日,お問い合わせ番号\n100000000106,{today},123456789012\n999999999999,{today},1\n",
                    encoding="utf-8")
     page.locator("input[type=file]").set_input_files(str(bad))
-    _button(page, "取り込む").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        _button(page, "取り込む").click()
     visit.check("csv-refused")
     assert "どの証書も更新していません" in _text(page) and "この証書番号の契約はありません" in _text(page)
     good = tmp_path / "good.csv"
     good.write_text(f"100000000106,{today},123456789012\n", encoding="utf-8")
     page.locator("input[type=file]").set_input_files(str(good))
-    _button(page, "取り込む").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        _button(page, "取り込む").click()
     visit.check("csv-applied")
     assert "取り込みました" in _text(page)
     member.goto("/contracts/100000000106")
@@ -174,15 +174,15 @@ def test_rerating_after_a_move(visit, member):
     m.get_by_label("町名・番地").fill("西新宿2-8-1" if phone else "代々木3-3-3")
     m.get_by_label("建物名・部屋番号").fill("")
     m.locator("input[name=property_moved][value=yes]").check()
-    m.locator("button.btn-primary[value=confirm]").click()
-    m.wait_for_load_state("load")
+    with m.expect_navigation():
+        m.locator("button.btn-primary[value=confirm]").click()
     if not m.locator("button.btn-primary[value=save]").count():
         m.locator("input[name=property_moved][value=yes]").check()
-        m.locator("button.btn-primary[value=confirm]").click()
-        m.wait_for_load_state("load")
+        with m.expect_navigation():
+            m.locator("button.btn-primary[value=confirm]").click()
     member.check("move-confirm")
-    m.locator("button.btn-primary[value=save]").click()
-    m.wait_for_load_state("load")
+    with m.expect_navigation():
+        m.locator("button.btn-primary[value=save]").click()
     member.goto("/requests")
     link = m.locator("a", has_text="住まいる共済 掛金改定").first
     assert link.count(), "the move queued no re-rating"
@@ -190,8 +190,8 @@ def test_rerating_after_a_move(visit, member):
     _open_work(visit, receipt)
     visit.check("rerating-detail")
     page.locator(f"input[name='rerate-structure'][value='{'steel' if phone else 'mansion'}']").check()
-    _action(page, "rerate").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        _action(page, "rerate").click()
     visit.check("rerated")
     assert "掛金を改定しました" in _text(page)
     _requests_show(member, receipt, "完了")
@@ -214,8 +214,8 @@ def test_enrolment_declined_then_approved(visit, member):
         visit.check("application")
         assert "告知（健康状態）" in _text(page)
         page.locator("textarea[name='decline-reason']").fill("ご提出の書類を確認できませんでした。お手数ですが、もう一度お申し込みください。")
-        _action(page, "decline").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            _action(page, "decline").click()
         _requests_show(member, waiting, "不成立")
         assert "ご提出の書類を確認できませんでした" in _text(m)
     # The member applies again (the spouse's plan), paying by 払込票.
@@ -229,12 +229,12 @@ def test_enrolment_declined_then_approved(visit, member):
     _submit(m).click()
     m.locator("input[name=method][value=transfer]").check()
     _submit(m).click()
-    _submit(m).click()
-    m.wait_for_load_state("load")
+    with m.expect_navigation():
+        _submit(m).click()
     receipt = _receipt_on(m)
     _open_work(visit, receipt)
-    _action(page, "approve").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        _action(page, "approve").click()
     visit.check("approved")
     assert "成立しました" in _text(page)
     _requests_show(member, receipt, "成立")

@@ -105,8 +105,8 @@ def test_staff_use_a_passkey_instead_of_the_totp_code(passkey_visit):
     password_step()
     for _ in range(2):  # a code already used in this 30-second step is refused: wait for the next
         page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
         if "/staff/login" not in page.url:
             break
         time.sleep(31)

@@ -22,8 +22,8 @@ def _staff_login(visit, page, email: str) -> None:
     page.wait_for_url(re.compile(r".*/staff/login/totp$"))
     for _ in range(2):  # a code is good once: the other viewport may have used this step's
         page.get_by_label("確認コード（6桁）").fill(totp_for("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
-        page.locator("main form button[type=submit]").click()
-        page.wait_for_load_state("load")
+        with page.expect_navigation():
+            page.locator("main form button[type=submit]").click()
         if "/staff/login" not in page.url:
             return
         time.sleep(31)
@@ -57,8 +57,8 @@ def test_an_inquiry_answered_in_the_portal(visit, browser, request):
                   full_page=True)
     cs.locator("main table a", has_text=request.node.callspec.id).click()
     cs.get_by_label("メッセージ").fill("受取人はご契約の詳細画面の「死亡共済金の受取人」でご確認いただけます。")
-    cs.locator("main form button[type=submit]").click()
-    cs.wait_for_load_state("load")
+    with cs.expect_navigation():
+        cs.locator("main form button[type=submit]").click()
     assert "回答を送りました" in _text(cs)
     staff.close()
 

@@ -6,8 +6,8 @@ def test_front_page_and_login(visit):
     visit.goto("/")
     assert visit.page.locator("h1").inner_text() == "マイページ"
     visit.goto("/login")
-    visit.page.get_by_role("button", name="ログイン", exact=True).click()
-    visit.page.wait_for_load_state("load")
+    with visit.page.expect_navigation():
+        visit.page.get_by_role("button", name="ログイン", exact=True).click()
     assert "ログインIDを入力してください" in visit.page.content()
     visit.check("login-errors")
 
