@@ -1,12 +1,12 @@
 """The member's home page: the household at a glance and what needs attention.
 
-Notices come from other features through optional hooks. A feature that is not
-installed (its module or function missing) simply adds nothing; the page never
-depends on it.
+Each panel besides the household (procedure and certificate notices, tips, the
+support-access history) comes from another feature's service. A panel that
+fails is left out in production so that one broken panel never takes the home
+page down; in tests and development it raises so that the failure is seen.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,11 +17,15 @@ from flask import current_app, has_app_context
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from portal.audit import reports as audit_reports
+from portal.certificates import services as certificates
 from portal.contracts.services import HEADLINE_DEATH, HEADLINE_HOSPITAL, Household, household_summary
+from portal.members.models import Member
+from portal.procedures import services as procedures
+from portal.tips import services as tips
 
 __all__ = ["HEADLINE_DEATH", "HEADLINE_HOSPITAL", "QUICK_LINKS", "Dashboard", "dashboard", "household_summary",
-           "notices_for", "optional_hook"]
-from portal.members.models import Member
+           "notices_for", "panel"]
 
 log = logging.getLogger(__name__)
 
@@ -53,29 +57,16 @@ class Dashboard:
     access_history: list[Any] = field(default_factory=list)
 
 
-def optional_hook(module_name: str, function_name: str) -> Callable[..., Any] | None:
-    """`module.function` if that feature is installed, else None."""
+def panel(session: Session, source: Callable[..., Any], *args: Any, **kwargs: Any) -> list[Any]:
+    """The rows of one My Page panel. A failing panel is logged and left empty in
+    production so that the rest of the page still shows; in tests and development
+    it raises so that the failure is seen."""
     try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    hook = getattr(module, function_name, None)
-    return hook if callable(hook) else None
-
-
-def _call(session: Session, module_name: str, function_name: str, *args: Any, **kwargs: Any) -> list[Any]:
-    """Call an optional hook; a missing feature gives []. A failing one is logged
-    and skipped in production so that a broken notice never takes the home page
-    down, but raises in tests and development so the failure is seen."""
-    hook = optional_hook(module_name, function_name)
-    if hook is None:
-        return []
-    try:
-        return list(hook(session, *args, **kwargs) or [])
+        return list(source(session, *args, **kwargs) or [])
     except Exception as error:
         if not has_app_context() or current_app.config.get("PORTAL_ENV") != "production":
             raise
-        log.exception("My Page notice hook %s.%s failed", module_name, function_name)
+        log.exception("My Page panel %s.%s failed", source.__module__, source.__qualname__)
         if isinstance(error, SQLAlchemyError):
             session.rollback()  # PostgreSQL refuses further statements in a failed transaction
         return []
@@ -94,20 +85,20 @@ def _valid_notice(notice: Any) -> dict[str, str] | None:
 
 def notices_for(session: Session, member: Member, on: date) -> list[dict[str, str]]:
     """Warnings first, then information: procedures in progress, certificate window."""
-    raw = (_call(session, "portal.procedures.services", "open_notices", member)
-           + _call(session, "portal.certificates.services", "dashboard_notices", member, on))
+    raw = (panel(session, procedures.open_notices, member)
+           + panel(session, certificates.dashboard_notices, member, on))
     notices = [n for n in (_valid_notice(r) for r in raw) if n is not None]
     return sorted(notices, key=lambda n: n["level"] != "warning")
 
 
 def dashboard(session: Session, member: Member, on: date) -> Dashboard:
     """Everything /mypage shows. The household costs two queries whatever the
-    number of contracts; each optional feature adds its own (one each)."""
+    number of contracts; each other panel adds its own (one each)."""
     # The cards show two kinds of cover: load only those coverage rows.
     household = household_summary(session, member, on, kinds=(HEADLINE_DEATH, HEADLINE_HOSPITAL))
     return Dashboard(
         household=household,
         notices=notices_for(session, member, on),
-        tips=_call(session, "portal.tips.services", "latest_for_member", member, limit=3),
-        access_history=_call(session, "portal.audit.reports", "access_history", member.id, limit=5),
+        tips=panel(session, tips.latest_for_member, member, limit=3),
+        access_history=panel(session, audit_reports.access_history, member.id, limit=5),
     )

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 
 import pytest
@@ -74,38 +73,53 @@ def test_member_without_contracts(client, db_session, make_member):
     assert '<span class="money">0円</span>／月' in html
 
 
-def test_missing_features_add_nothing(client, db_session, demo, monkeypatch):
-    """Another feature's module missing: its notices disappear, the page stays."""
-    assert services.optional_hook("portal.no_such_feature.services", "dashboard_notices") is None
-    assert services.optional_hook("portal.procedures.services", "no_such_function") is None
-    for module in ("portal.tips.services", "portal.certificates.services", "portal.audit.reports",
-                   "portal.procedures.services"):
-        monkeypatch.setitem(sys.modules, module, None)  # makes `import` raise ImportError
+def _broken(*args, **kwargs):
+    raise RuntimeError("panel broke")
+
+
+def test_a_failing_panel_leaves_the_rest_of_the_page_in_production(client, app, db_session, demo, monkeypatch):
+    """Every panel but the household fails: in production the page still shows the
+    household and the procedures, without the broken panels."""
+    from portal.audit import reports
+    from portal.certificates import services as certificates
+    from portal.procedures import services as procedures
+    from portal.tips import services as tips
+    for module, name in ((procedures, "open_notices"), (certificates, "dashboard_notices"),
+                         (tips, "latest_for_member"), (reports, "access_history")):
+        monkeypatch.setattr(module, name, _broken)
+    monkeypatch.setitem(app.config, "PORTAL_ENV", "production")
     with tokyo(2026, 11, 1):
         sign_in(client, db_session, demo["taro"])
         response = client.get("/mypage")
     assert response.status_code == 200
+    assert "山田 花子" in response.text and "/profile/address" in response.text
     assert "お知らせ" not in response.text.split("</header>")[1].split("ご家族の保障")[0]
+    assert "サポート担当者によるアクセス履歴" not in response.text
+
+
+@pytest.mark.parametrize("env", ["test", "development"])
+def test_a_failing_panel_raises_outside_production(app, db_session, demo, monkeypatch, env):
+    from portal.tips import services as tips
+    monkeypatch.setattr(tips, "latest_for_member", _broken)
+    monkeypatch.setitem(app.config, "PORTAL_ENV", env)
+    with app.app_context(), pytest.raises(RuntimeError, match="panel broke"):
+        services.dashboard(db_session, demo["taro"], date(2026, 11, 1))
 
 
 def test_bad_notices_are_cleaned(monkeypatch):
-    import types
-    fake = types.SimpleNamespace(dashboard_notices=lambda session, member, on: [
+    from portal.certificates import services as certificates
+    from portal.procedures import services as procedures
+    monkeypatch.setattr(certificates, "dashboard_notices", lambda session, member, on: [
         {"text": "外部リンク", "url": "https://evil.example/", "level": "danger"},
         {"text": "", "url": "/x"}, "not a dict",
         {"text": "証明書", "url": "/certificates", "level": "warning"}])
-    monkeypatch.setitem(sys.modules, "portal.certificates.services", fake)
-    monkeypatch.setitem(sys.modules, "portal.procedures.services", None)
+    monkeypatch.setattr(procedures, "open_notices", lambda session, member: [])
     notices = services.notices_for(None, object(), date(2026, 11, 1))
     assert notices == [{"text": "証明書", "url": "/certificates", "level": "warning"},
                        {"text": "外部リンク", "url": "", "level": "info"}]
 
 
-def test_certificate_window_tips_and_staff_access_when_present(client, db_session, demo, make_staff):
-    certificates = services.optional_hook("portal.certificates.services", "dashboard_notices")
-    history = services.optional_hook("portal.audit.reports", "access_history")
-    if certificates is None or history is None:
-        pytest.skip("certificates/staff features not installed")
+def test_certificate_window_tips_and_staff_access(client, db_session, demo, make_staff):
     from portal.audit.models import AuditLog
     with tokyo(2026, 11, 2):
         staff = make_staff("support")
@@ -120,26 +134,26 @@ def test_certificate_window_tips_and_staff_access_when_present(client, db_sessio
 
 
 def test_mypage_query_budget_with_every_feature_installed(client, db_session, demo):
-    """The demo household with every notice hook: ≤ 6 queries besides the 1 of sign-in.
+    """The demo household with every panel: ≤ 6 queries besides the 1 of sign-in.
 
     Our own part (the household) is one statement; the failure message names what
-    each feature's hook costs."""
+    each panel costs."""
     with tokyo(2026, 11, 2):
         sign_in(client, db_session, demo["taro"])
         client.get("/mypage")
         with count_queries() as log:
             assert client.get("/mypage").status_code == 200
         hooks = {}
-        for module, function, args, kwargs in (
-                ("portal.procedures.services", "open_notices", (demo["taro"],), {}),
-                ("portal.certificates.services", "dashboard_notices", (demo["taro"], date(2026, 11, 2)), {}),
-                ("portal.tips.services", "latest_for_member", (demo["taro"],), {"limit": 3}),
-                ("portal.audit.reports", "access_history", (demo["taro"].id,), {"limit": 5})):
+        for source, args, kwargs in (
+                (services.procedures.open_notices, (demo["taro"],), {}),
+                (services.certificates.dashboard_notices, (demo["taro"], date(2026, 11, 2)), {}),
+                (services.tips.latest_for_member, (demo["taro"],), {"limit": 3}),
+                (services.audit_reports.access_history, (demo["taro"].id,), {"limit": 5})):
             db_session.expire_all()
             db_session.refresh(demo["taro"])
             with count_queries() as hook_log:
-                services._call(db_session, module, function, *args, **kwargs)
-            hooks[f"{module}.{function}"] = len(hook_log.all)
+                services.panel(db_session, source, *args, **kwargs)
+            hooks[f"{source.__module__}.{source.__name__}"] = len(hook_log.all)
         db_session.expire_all()
         db_session.refresh(demo["taro"])
         with count_queries() as own_log:
