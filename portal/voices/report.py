@@ -42,6 +42,9 @@ class MonthRow:
     by_kind: dict[str, int]
     total: int
     prev: int
+    # False for a month that has not begun yet: it has no figures, so no change either
+    # (a zero there would read as a 100 % drop).
+    reached: bool = True
 
     @property
     def label(self) -> str:
@@ -49,7 +52,7 @@ class MonthRow:
 
     @property
     def change(self) -> float | None:
-        return change_pct(self.total, self.prev)
+        return change_pct(self.total, self.prev) if self.reached else None
 
 
 @dataclass
@@ -131,9 +134,11 @@ def yearly_report(session: Session, fy: int) -> VoiceReport:
         return [CountRow(c, labels[c], cur[dim].get(c, 0), prev[dim].get(c, 0)) for c in codes]
 
     months = []
+    this_month = today().replace(day=1)
     for year, month in fiscal_year_months(fy):
         by_kind = {k: month_kind.get((year, month), {}).get(k, 0) for k in VOICE_KINDS}
-        months.append(MonthRow(year, month, by_kind, sum(by_kind.values()), month_prev.get(month, 0)))
+        months.append(MonthRow(year, month, by_kind, sum(by_kind.values()), month_prev.get(month, 0),
+                               reached=date(year, month, 1) <= this_month))
     return VoiceReport(
         fy=fy, start=start, end=end,
         total=sum(cur["kind"].values()), prev_total=sum(prev["kind"].values()),
@@ -170,7 +175,7 @@ def chart_svg(report: VoiceReport, name: str) -> str:
                                  truncate_label=-1, **options)
         chart.x_labels = [f"{m.month}月" for m in report.months]
         for kind in VOICE_KINDS:
-            chart.add(KIND_LABELS[kind], [m.by_kind[kind] for m in report.months])
+            chart.add(KIND_LABELS[kind], [m.by_kind[kind] if m.reached else None for m in report.months])
     elif name == "topics":
         # pygal sizes the label margin for Latin letters; Japanese labels need more room.
         chart = pygal.HorizontalBar(title=f"{report.label} 分類別件数", truncate_label=-1,
@@ -202,7 +207,7 @@ def report_rows(report: VoiceReport) -> Iterator[list[Any]]:
         for row in label_rows:
             yield [dim, row.label, row.count, row.prev, _fmt_change(row.change)]
     for month in report.months:
-        yield ["月別", month.label, month.total, month.prev, _fmt_change(month.change)]
+        yield ["月別", month.label, month.total if month.reached else "", month.prev, _fmt_change(month.change)]
 
 
 VOICE_CSV_HEADER = ["受付番号", "受付日時", "種類", "分類", "受付経路", "状況", "回答希望", "回答期限",

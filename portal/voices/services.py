@@ -442,10 +442,18 @@ def _check_item_fields(title: str, owner_staff_id: int | None, session: Session)
     return title
 
 
+def _check_progress(progress: str) -> str:
+    if progress not in ITEM_PROGRESS:
+        raise VoiceError("進捗を選んでください。", "progress")
+    return progress
+
+
 def create_item(session: Session, *, title: str, description: str = "", owner_staff_id: int | None = None,
-                due_on: date | None = None, voice_ids: Iterable[int] = ()) -> ImprovementItem:
+                due_on: date | None = None, progress: str = "not_started", progress_note: str = "",
+                voice_ids: Iterable[int] = ()) -> ImprovementItem:
     item = ImprovementItem(title=_check_item_fields(title, owner_staff_id, session),
-                           description=normalize_text(description), owner_staff_id=owner_staff_id, due_on=due_on)
+                           description=normalize_text(description), owner_staff_id=owner_staff_id, due_on=due_on,
+                           progress=_check_progress(progress), progress_note=normalize_text(progress_note))
     session.add(item)
     session.flush()
     for voice_id in voice_ids:
@@ -457,8 +465,7 @@ def create_item(session: Session, *, title: str, description: str = "", owner_st
 
 def update_item(session: Session, item: ImprovementItem, *, title: str, description: str,
                 owner_staff_id: int | None, due_on: date | None, progress: str, progress_note: str) -> ImprovementItem:
-    if progress not in ITEM_PROGRESS:
-        raise VoiceError("進捗を選んでください。", "progress")
+    _check_progress(progress)
     item.title = _check_item_fields(title, owner_staff_id, session)
     item.description = normalize_text(description)
     item.owner_staff_id = owner_staff_id

@@ -347,12 +347,14 @@ def items():
         voice_ids = [int(v) for v in request.form.getlist("voice_id") if v.isdigit()]
         try:
             item = services.create_item(db.session, title=form.title.data, description=form.description.data or "",
-                                        owner_staff_id=_owner_id(form), due_on=form.due_on.data, voice_ids=voice_ids)
+                                        owner_staff_id=_owner_id(form), due_on=form.due_on.data,
+                                        progress=form.progress.data, progress_note=form.progress_note.data or "",
+                                        voice_ids=voice_ids)
         except services.VoiceError as error:
             show_on_form(form, error, default="title")
         else:
             audit.record("improvement_item.created", target_type="improvement_item", target_id=item.id,
-                         detail={"voice_ids": voice_ids})
+                         detail={"voice_ids": voice_ids, "progress": item.progress})
             db.commit()
             flash("改善課題を登録しました。", "success")
             return redirect(url_for("staff_voices.item", item_id=item.id))

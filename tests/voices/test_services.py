@@ -297,6 +297,18 @@ def test_improvement_item_links_voices(db_session, cs, make_member):
     assert services.items(db_session)[0].voice_count == 1
 
 
+def test_a_new_item_keeps_the_progress_chosen(db_session, cs):
+    item = services.create_item(db_session, title="明細の文字を大きく", progress="in_progress",
+                                progress_note="  試作中  ")
+    db_session.expire_all()
+    stored = db_session.get(type(item), item.id)
+    assert (stored.progress, stored.progress_label, stored.progress_note) == ("in_progress", "取組中", "試作中")
+    assert services.create_item(db_session, title="既定").progress == "not_started"
+    with pytest.raises(services.VoiceError) as refused:
+        services.create_item(db_session, title="不明な進捗", progress="paused")
+    assert refused.value.field == "progress"
+
+
 # ---------------------------------------------------------------- the yearly report
 
 @pytest.fixture
@@ -319,7 +331,8 @@ def seeded_years(db_session, cs):
 
 
 def test_report_counts_for_a_business_year(db_session, seeded_years):
-    report = voice_report.yearly_report(db_session, 2026)
+    with time_machine.travel(at(2027, 7, 1, 9, 0), tick=False):
+        report = voice_report.yearly_report(db_session, 2026)
     assert (report.start, report.end) == (date(2026, 6, 1), date(2027, 5, 31))
     assert (report.total, report.prev_total, report.change) == (4, 2, 100.0)
     kinds = {r.code: (r.count, r.prev, r.change) for r in report.kinds}
@@ -337,6 +350,28 @@ def test_report_counts_for_a_business_year(db_session, seeded_years):
     assert months[(2026, 12)] == ({"thanks": 1, "opinion": 0, "complaint": 0}, 1, 0)
     assert months[(2027, 5)] == ({"thanks": 0, "opinion": 0, "complaint": 1}, 1, 1)
     assert sum(m.total for m in report.months) == 4
+    assert all(m.reached for m in report.months)
+
+
+def test_months_not_yet_reached_have_no_figures_and_no_drop(db_session, cs):
+    """In November, December to May of the same business year are blank, not a 100 % drop."""
+    with time_machine.travel(at(2026, 11, 20, 10, 0), tick=False):
+        for month in (6, 11, 12):
+            register(db_session, cs, at(2025, month, 10, 10, 0))  # last year: June, November, December
+        register(db_session, cs, at(2026, 11, 10, 10, 0))
+        register(db_session, cs, at(2026, 11, 12, 10, 0))
+        report = voice_report.yearly_report(db_session, 2026)
+        rows = list(csv.reader(io.StringIO(csv_text(voice_report.report_rows(report))[1:])))
+        months_svg = voice_report.chart_svg(report, "months")
+    by_month = {(m.year, m.month): m for m in report.months}
+    june, november, december = by_month[(2026, 6)], by_month[(2026, 11)], by_month[(2026, 12)]
+    assert (june.reached, june.total, june.prev, june.change) == (True, 0, 1, -100.0)  # a real drop
+    assert (november.reached, november.total, november.prev, november.change) == (True, 2, 1, 100.0)
+    assert (december.reached, december.prev, december.change) == (False, 1, None)
+    assert [m.reached for m in report.months] == [True] * 6 + [False] * 6
+    assert ["月別", "2026年12月", "", "1", ""] in rows
+    assert ["月別", "2026年6月", "0", "1", "-100.0"] in rows
+    assert months_svg.lstrip().startswith("<svg")
 
 
 def test_report_previous_year_and_empty_year(db_session, seeded_years):
@@ -382,7 +417,8 @@ def test_export_neutralises_formulas_and_has_bom(db_session, cs):
 
 
 def test_report_csv_figures(db_session, seeded_years):
-    text = csv_text(voice_report.report_rows(voice_report.yearly_report(db_session, 2026)))
+    with time_machine.travel(at(2027, 7, 1, 9, 0), tick=False):  # the whole year is behind us
+        text = csv_text(voice_report.report_rows(voice_report.yearly_report(db_session, 2026)))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
     assert ["合計", "合計", "4", "2", "100.0"] in rows

@@ -14,7 +14,7 @@ from portal.gateways.models import DevOutboxEntry
 from portal.messaging.models import OutboxMessage
 from portal.audit.models import AuditLog
 from portal.voices import services
-from portal.voices.models import Voice
+from portal.voices.models import ImprovementItem, Voice
 
 TOKEN_RE = re.compile(r'name="submit_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="submit_token"')
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -294,6 +294,16 @@ def test_improvement_item_is_shown_on_the_voice(staff_client, db_session, make_m
     assert "郵送物を減らす" in cs.get("/staff/voices/items").text
 
 
+def test_a_new_item_is_saved_with_the_progress_the_staff_member_chose(staff_client, db_session):
+    cs = staff_client("cs")
+    response = cs.post("/staff/voices/items", data={"title": "明細の文字を大きく", "progress": "in_progress"})
+    assert response.status_code == 302
+    page = cs.get(response.headers["Location"]).text
+    assert re.search(r'<option selected value="in_progress">|<option value="in_progress" selected', page)
+    db_session.expire_all()
+    assert db_session.scalar(select(ImprovementItem.progress)) == "in_progress"
+
+
 # ---------------------------------------------------------------- escaping
 
 def test_voice_text_is_escaped_everywhere(member_client, staff_client, db_session):
@@ -334,3 +344,16 @@ def test_report_page_charts_and_csv(staff_client, db_session, make_staff):
     assert body.count("'=1+1") == 2 and ",=1+1" not in body
     actions = set(db_session.scalars(select(AuditLog.action).where(AuditLog.actor_staff_id == cs.staff.id)))
     assert {"voice.report_viewed", "voice.report_exported", "voice.exported"} <= actions
+
+
+def test_report_shows_months_not_yet_reached_as_blank(staff_client, db_session, make_staff):
+    staff = make_staff("cs")
+    with time_machine.travel(at(2026, 11, 20, 10, 0), tick=False):
+        for month in range(6, 13):  # every month of last year from June to December had one voice
+            services.register_voice(db_session, staff, channel="web", received_at=at(2025, month, 5, 10, 0),
+                                    kind="thanks", topic="other", body="ありがとう", wants_reply=False)
+        html = staff_client("cs").get("/staff/voices/report?fy=2026").text
+    december = re.search(r"<tr[^>]*><th scope=\"row\">2026年12月</th>(.*?)</tr>", html, re.S).group(1)
+    november = re.search(r"<tr[^>]*><th scope=\"row\">2026年11月</th>(.*?)</tr>", html, re.S).group(1)
+    assert "-100.0%" not in december and december.count("—") == 5
+    assert "-100.0%" in november  # a month that has begun may really have dropped
