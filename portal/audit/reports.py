@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, column, func, or_, select, table
 from sqlalchemy.orm import Session, aliased
 
+from portal.audit.labels import ACTION_LABELS, action_label
 from portal.audit.models import AuditLog
 from portal.clock import TOKYO, to_tokyo
 from portal.csvexport import csv_text
@@ -25,21 +26,6 @@ from portal.pagination import Pagination
 
 staff_users = table("staff_users", column("id"), column("name"), column("email"))
 
-ACTION_LABELS = {
-    "staff.login": "スタッフログイン",
-    "staff.login_failed": "スタッフログイン失敗",
-    "staff.logout": "スタッフログアウト",
-    "staff.member_search": "組合員検索",
-    "staff.member_open": "組合員情報の閲覧",
-    "impersonation.start": "代理操作の開始",
-    "impersonation.request": "代理操作中の画面操作",
-    "impersonation.end": "代理操作の終了",
-    "staff.user_create": "スタッフ作成",
-    "staff.user_disable": "スタッフ無効化",
-    "staff.user_enable": "スタッフ有効化",
-    "staff.totp_reset": "TOTPの再発行",
-    "audit.export": "監査ログのCSV出力",
-}
 # A staff user looked at, or acted for, a member: what the member is told about.
 ACCESS_ACTIONS = ("staff.member_open", "impersonation.start")
 
@@ -50,12 +36,16 @@ class AccessEntry:
     occurred_at: datetime
     staff_name: str
     staff_id: int | None
-    kind: str  # "act" or "view"
+    action: str  # one of ACCESS_ACTIONS
     reason: str | None
 
     @property
+    def kind(self) -> str:
+        return "act" if self.action == "impersonation.start" else "view"
+
+    @property
     def kind_label(self) -> str:
-        return "代理操作" if self.kind == "act" else "登録情報の閲覧"
+        return action_label(self.action)
 
 
 def _detail_of(detail: str | None) -> dict[str, Any]:
@@ -84,8 +74,7 @@ def access_history(session: Session, member_id: int, limit: int = 5) -> list[Acc
 
     It runs on every /mypage: a statement built once, and plain rows."""
     rows = session.execute(_access_history_statement(), {"member_id": member_id, "limit": limit})
-    return [AccessEntry(occurred_at=occurred_at, staff_name=name, staff_id=staff_id,
-                        kind="act" if action == "impersonation.start" else "view",
+    return [AccessEntry(occurred_at=occurred_at, staff_name=name, staff_id=staff_id, action=action,
                         reason=_detail_of(detail).get("reason"))
             for occurred_at, staff_id, action, detail, name in rows]
 
@@ -119,7 +108,7 @@ class AuditRow:
 
     @property
     def action_label(self) -> str:
-        return ACTION_LABELS.get(self.action, self.action)
+        return action_label(self.action)
 
 
 @dataclass

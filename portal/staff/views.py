@@ -10,6 +10,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 
 from portal import audit
 from portal.audit import reports
+from portal.audit.labels import action_label
 from portal.auth import sessions, throttle
 from portal.auth.throttle import SignInDelayed
 from portal.clock import utcnow
@@ -275,7 +276,7 @@ def _audit_filters() -> tuple[AuditFilterForm, reports.AuditFilter]:
     form = AuditFilterForm(request.args)
     form.staff_id.choices = [("", "すべて")] + [(str(s.id), f"{s.name}（{s.email}）")
                                                for s in accounts.list_staff(db.session)]
-    form.action.choices = [("", "すべて")] + [(a, reports.ACTION_LABELS.get(a, a))
+    form.action.choices = [("", "すべて")] + [(a, action_label(a))
                                              for a in reports.audit_actions(db.session)]
     filters = reports.AuditFilter()
     if form.validate():
