@@ -90,6 +90,10 @@ class BankAccountForm(OneTimeForm):
                               description="通帳の名義をカタカナで（例：ヤマダ タロウ）。ひらがなでも入力できます")
 
 
+class BankConfirmForm(OneTimeForm):
+    """The confirmation page posts only the token; the account itself waits in the session."""
+
+
 def _channel_field(topic: str) -> RadioField:
     return RadioField(TOPIC_LABELS[topic], choices=[(c, CHANNEL_LABELS[c]) for c in PREFERENCE_CHANNELS],
                       validators=[DataRequired("受け取り方法を選んでください")])

@@ -428,8 +428,16 @@ class ValidAccount:
         return branch_display_name(self.branch)
 
     @property
+    def account_type_label(self) -> str:
+        return ACCOUNT_TYPES[self.account_type]
+
+    @property
+    def masked_number(self) -> str:
+        return f"***{self.account_number[-4:]}"
+
+    @property
     def masked(self) -> str:
-        return f"{self.bank_label} {self.branch_label} {ACCOUNT_TYPES[self.account_type]} ***{self.account_number[-4:]}"
+        return f"{self.bank_label} {self.branch_label} {self.account_type_label} {self.masked_number}"
 
 
 def bank_display_name(bank: jpbank.Bank) -> str:
@@ -495,17 +503,21 @@ def current_debit_account(session: Session, member: Member) -> DebitAccount | No
                           .order_by(DebitAccount.id.desc()).limit(1))
 
 
-def request_bank_change(session: Session, member: Member, raw: BankAccountInput, *,
-                        idempotency_key: str | None, staff_id: int | None = None) -> ProcedureRequest:
-    """A new debit account, not used until staff (or the CLI) complete the request."""
-    existing = _existing(session, member, idempotency_key)
-    if existing is not None:
-        return existing
+@dataclass(frozen=True)
+class BankChangeCheck:
+    """What the confirmation page shows, and the stored account row if the member had it before."""
+    account: ValidAccount
+    first_debit: date
+    known_row: DebitAccount | None
+
+
+def check_bank_change(session: Session, member: Member, raw: BankAccountInput) -> BankChangeCheck:
+    """Every rule of a debit-account change, without changing anything (the confirmation page)."""
     account = validate_bank_account(raw)
-    key = (account.bank.code, account.branch.code, account.account_type, account.account_number)
     row = session.scalar(select(DebitAccount).where(
-        DebitAccount.member_id == member.id, DebitAccount.bank_code == key[0], DebitAccount.branch_code == key[1],
-        DebitAccount.account_type == key[2], DebitAccount.account_number == key[3]))
+        DebitAccount.member_id == member.id, DebitAccount.bank_code == account.bank.code,
+        DebitAccount.branch_code == account.branch.code, DebitAccount.account_type == account.account_type,
+        DebitAccount.account_number == account.account_number))
     if row is not None and row.is_current:
         raise ProfileError("現在の振替口座と同じ口座です", field_name="account_number")
     pending = session.scalar(select(ProcedureRequest).where(
@@ -513,6 +525,17 @@ def request_bank_change(session: Session, member: Member, raw: BankAccountInput,
         ProcedureRequest.status.in_(("received", "reviewing"))).limit(1))
     if pending is not None:
         raise ProfileError(f"振替口座の変更をお手続き中です（受付番号 {pending.receipt_no}）。完了までお待ちください。")
+    return BankChangeCheck(account, first_debit_date(today()), row)
+
+
+def request_bank_change(session: Session, member: Member, raw: BankAccountInput, *,
+                        idempotency_key: str | None, staff_id: int | None = None) -> ProcedureRequest:
+    """A new debit account, not used until staff (or the CLI) complete the request."""
+    existing = _existing(session, member, idempotency_key)
+    if existing is not None:
+        return existing
+    checked = check_bank_change(session, member, raw)
+    account, row = checked.account, checked.known_row
     if row is None:
         row = DebitAccount(member_id=member.id, bank_code=account.bank.code, bank_name=account.bank_label,
                            branch_code=account.branch.code, branch_name=account.branch_label,

@@ -1,6 +1,8 @@
 """/profile: address, phone, email, debit account and notice settings."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
                    url_for)
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +17,8 @@ from portal.jp.phone import mask_phone
 from portal.clock import today
 from portal.idempotency import new_form_token
 from portal.profile import services
-from portal.profile.forms import (AddressForm, BankAccountForm, CodeForm, EmailConfirmForm, EmailForm,
-                                  NotificationForm, PhoneForm, ReauthForm)
+from portal.profile.forms import (STALE_FORM, AddressForm, BankAccountForm, BankConfirmForm, CodeForm,
+                                  EmailConfirmForm, EmailForm, NotificationForm, PhoneForm, ReauthForm)
 from portal.messaging import preferences
 from portal.messaging.models import TOPICS
 from portal.service_errors import show_on_form
@@ -179,24 +181,27 @@ def reauth():
                            has_passkeys=bool(passkeys_of(db.session, member)))
 
 
-def _step_up(target: str):
-    """Redirect to the password page unless the member proved themself ≤ 5 minutes ago."""
-    if sessions.is_recently_reauthenticated(5):
-        return None
-    if request.method == "POST":
-        flash("安全のため、もう一度パスワードを入力してください（5分以内の確認が必要です）。", "info")
-    return redirect(url_for("profile.reauth", **{"for": target}))
+def step_up_required(target: str):
+    """The view runs only if the member proved themself ≤ 5 minutes ago; otherwise the password page."""
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if sessions.is_recently_reauthenticated(5):
+                return view(*args, **kwargs)
+            if request.method == "POST":
+                flash("安全のため、もう一度パスワードを入力してください（5分以内の確認が必要です）。", "info")
+            return redirect(url_for("profile.reauth", **{"for": target}))
+        return wrapped
+    return decorate
 
 
 # ----------------------------------------------------------------- phone
 
 @bp.route("/profile/phone", methods=["GET", "POST"], endpoint="phone")
 @refuse_while_acting("電話番号を変更")
+@step_up_required("phone")
 def phone():
     member = current_member()
-    gate = _step_up("phone")
-    if gate is not None:
-        return gate
     form = PhoneForm()
     if request.method == "GET":
         form.form_token.data = new_form_token()
@@ -332,38 +337,95 @@ def _bank_context(form: BankAccountForm) -> dict:
     }
 
 
+BANK_DRAFT = "profile_bank_change"
+BANK_FIELDS = ("bank_code", "branch_code", "account_type", "account_number", "holder_name", "kigo", "bangou")
+
+
+def _bank_input(draft: dict) -> services.BankAccountInput:
+    return services.BankAccountInput(**{name: draft.get(name) for name in BANK_FIELDS})
+
+
+def _render_bank_form(form, member, status: int = 200):
+    return render_template("profile/bank_account.html", form=form, member=member,
+                           current=services.current_debit_account(db.session, member), **_bank_context(form)), status
+
+
 @bp.route("/profile/bank-account", methods=["GET", "POST"], endpoint="bank_account")
 @refuse_while_acting("振替口座を変更")
+@step_up_required("bank")
 def bank_account():
+    """The form; a valid one is kept in the session (never in the page) for the confirmation."""
     member = current_member()
-    gate = _step_up("bank")
-    if gate is not None:
-        return gate
-    form = BankAccountForm()
+    draft = session.get(BANK_DRAFT)
+    if request.method == "GET" and draft and not request.args.get("bank"):
+        form = BankAccountForm(data=draft)  # back from the confirmation: everything as typed
+    else:
+        form = BankAccountForm()
     if request.method == "GET":
-        form.form_token.data = new_form_token()
-        form.bank_code.data = request.args.get("bank", "")
-        form.branch_code.data = request.args.get("branch", "")
+        if not form.form_token.data:
+            form.form_token.data = new_form_token()
+            form.bank_code.data = request.args.get("bank", "")
+            form.branch_code.data = request.args.get("branch", "")
         if not form.account_type.data:
             form.account_type.data = "1"
-    elif form.validate():
-        raw = services.BankAccountInput(
-            bank_code=form.bank_code.data, branch_code=form.branch_code.data,
-            account_type=form.account_type.data, account_number=form.account_number.data,
-            holder_name=form.holder_name.data, kigo=form.kigo.data, bangou=form.bangou.data)
-        try:
-            request_row = services.request_bank_change(
-                db.session, member, raw, idempotency_key=_idempotency_key("bank", form))
-            db.commit()
-        except services.ProfileError as error:
-            db.session.rollback()
-            _apply_errors(form, error)
-        else:
-            flash(f"振替口座の変更を受け付けました。{format_date_jp(request_row.effective_date)}の口座振替から新しい口座になる予定です。",
-                  "success")
-            return _show_request(request_row.receipt_no)
-    return render_template("profile/bank_account.html", form=form, member=member,
-                           current=services.current_debit_account(db.session, member), **_bank_context(form))
+        return _render_bank_form(form, member)
+    if not form.validate():
+        return _render_bank_form(form, member)
+    draft = {name: getattr(form, name).data for name in (*BANK_FIELDS, "form_token")}
+    try:
+        services.check_bank_change(db.session, member, _bank_input(draft))
+    except services.ProfileError as error:
+        _apply_errors(form, error)
+        return _render_bank_form(form, member)
+    session[BANK_DRAFT] = draft
+    return redirect(url_for("profile.bank_account_confirm"))
+
+
+@bp.get("/profile/bank-account/confirm", endpoint="bank_account_confirm")
+@refuse_while_acting("振替口座を変更")
+@step_up_required("bank")
+def bank_account_confirm():
+    member = current_member()
+    draft = session.get(BANK_DRAFT)
+    if not draft:
+        return redirect(url_for("profile.bank_account"))
+    try:
+        checked = services.check_bank_change(db.session, member, _bank_input(draft))
+    except services.ProfileError as error:
+        flash(error.message, "error")
+        return redirect(url_for("profile.bank_account"))
+    return render_template("profile/bank_account_confirm.html", checked=checked, form=BankConfirmForm(
+        form_token=draft["form_token"]), current=services.current_debit_account(db.session, member))
+
+
+@bp.post("/profile/bank-account/confirm", endpoint="bank_account_submit")
+@refuse_while_acting("振替口座を変更")
+@step_up_required("bank")
+def bank_account_submit():
+    member = current_member()
+    form = BankConfirmForm()
+    if not form.validate():
+        flash(STALE_FORM, "error")
+        return redirect(url_for("profile.bank_account"))
+    key = f"bank:{form.form_token.data}"
+    draft = session.get(BANK_DRAFT)
+    if not draft or draft.get("form_token") != form.form_token.data:
+        done = services.replayed_request(db.session, member, key)  # the second click of a double click
+        if done is not None:
+            return _show_request(done.receipt_no)
+        flash(STALE_FORM, "error")
+        return redirect(url_for("profile.bank_account"))
+    try:
+        request_row = services.request_bank_change(db.session, member, _bank_input(draft), idempotency_key=key)
+        db.commit()
+    except services.ProfileError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("profile.bank_account"))
+    session.pop(BANK_DRAFT, None)
+    flash(f"振替口座の変更を受け付けました。{format_date_jp(request_row.effective_date)}の口座振替から新しい口座になる予定です。",
+          "success")
+    return _show_request(request_row.receipt_no)
 
 
 @bp.get("/profile/banks.json", endpoint="banks_json")

@@ -117,6 +117,9 @@ def test_bank_account_change_accepted_in_the_console(visit, member):
     m.get_by_label("口座名義（カナ）").fill("ヤマダ タロウ")
     with m.expect_navigation():
         _submit(m).click()
+    assert f"***{number[-4:]}" in _text(m) and number not in _text(m)  # the confirmation page
+    with m.expect_navigation():
+        _submit(m).click()
     member.check("bank-requested")
     receipt = _receipt_on(m)
     # …the office sees it, a return needs a reason, then it is accepted…

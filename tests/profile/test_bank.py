@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -32,10 +33,20 @@ def bank_client(member_client, db_session, make_contract):
     return member_client
 
 
+def _confirm(client, form_response):
+    """From a valid form, through the confirmation page, to the submit: its response."""
+    assert form_response.headers["Location"] == "/profile/bank-account/confirm"
+    page = client.get("/profile/bank-account/confirm")
+    assert page.status_code == 200 and "この内容で申し込む" in page.text
+    return client.post("/profile/bank-account/confirm", data={"form_token": hidden(page.text, "form_token")})
+
+
 def _post(client, **fields):
+    """The whole round trip; a refused form comes back as the form page."""
     page = client.get("/profile/bank-account")
     assert page.status_code == 200, page.status_code
-    return client.post("/profile/bank-account", data={"form_token": hidden(page.text, "form_token"), **fields})
+    response = client.post("/profile/bank-account", data={"form_token": hidden(page.text, "form_token"), **fields})
+    return _confirm(client, response) if response.status_code == 302 else response
 
 
 def test_step_up_is_required(member_client):
@@ -51,8 +62,8 @@ def test_request_is_received_with_the_first_debit_date(bank_client, db_session):
         page = bank_client.get("/profile/bank-account")
         # received on the 11th: three months on, 27 Dec 2026 is a Sunday → Monday the 28th
         assert "2026年12月28日" in page.text
-        response = bank_client.post("/profile/bank-account",
-                                    data={"form_token": hidden(page.text, "form_token"), **GOOD})
+        response = _confirm(bank_client, bank_client.post("/profile/bank-account",
+                                                          data={"form_token": hidden(page.text, "form_token"), **GOOD}))
         assert response.status_code == 302
         shown = bank_client.get(response.headers["Location"])
     assert "2026年12月28日の口座振替から" in shown.text and "受付済" in shown.text
@@ -132,11 +143,70 @@ def test_yucho_bad_bangou_is_named_next_to_the_field(bank_client):
 
 def test_double_submit_creates_one_request(bank_client, db_session):
     page = bank_client.get("/profile/bank-account")
-    data = {"form_token": hidden(page.text, "form_token"), **GOOD}
-    first = bank_client.post("/profile/bank-account", data=data)
-    second = bank_client.post("/profile/bank-account", data=data)
-    assert first.headers["Location"] == second.headers["Location"]
+    bank_client.post("/profile/bank-account", data={"form_token": hidden(page.text, "form_token"), **GOOD})
+    confirm = bank_client.get("/profile/bank-account/confirm")
+    data = {"form_token": hidden(confirm.text, "form_token")}
+    first = bank_client.post("/profile/bank-account/confirm", data=data)
+    second = bank_client.post("/profile/bank-account/confirm", data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"].replace("http://localhost", "")
+    assert first.headers["Location"].startswith("/requests/")
     assert len(requests_of(db_session, bank_client.member, "bank_account_change")) == 1
+
+
+def test_confirmation_shows_the_account_masked_and_creates_nothing(bank_client, db_session):
+    with time_machine.travel(datetime(2026, 9, 11, 12, 0, tzinfo=TOKYO), tick=False):
+        sign_in_member_directly(bank_client, db_session, bank_client.member)
+        bank_client.post("/profile/reauth?for=bank", data={"password": bank_client.member.password_plain})
+        page = bank_client.get("/profile/bank-account")
+        response = bank_client.post("/profile/bank-account", data={"form_token": hidden(page.text, "form_token"),
+                                                                   **GOOD, "account_number": "１２３４５６７"})
+        assert response.status_code == 302
+        confirm = bank_client.get("/profile/bank-account/confirm")
+    text = confirm.text
+    assert "みずほ銀行" in text and "東京営業部" in text and "普通" in text and "ｼｹﾝ ﾀﾛｳ" in text
+    assert "***4567" in text and "2026年12月28日" in text
+    assert "1234567" not in text and "１２３４５６７" not in text
+    assert requests_of(db_session, bank_client.member, "bank_account_change") == []
+
+
+def test_correct_returns_to_the_form_with_everything_typed(bank_client, db_session):
+    page = bank_client.get("/profile/bank-account")
+    typed = {**GOOD, "account_number": "7654", "holder_name": "やまだ　たろう", "account_type": "4"}
+    bank_client.post("/profile/bank-account", data={"form_token": hidden(page.text, "form_token"), **typed})
+    confirm = bank_client.get("/profile/bank-account/confirm")
+    assert 'href="/profile/bank-account"' in confirm.text  # 修正する
+    back = bank_client.get("/profile/bank-account")
+    assert back.status_code == 200
+    for name, value in (("bank_code", "0001"), ("branch_code", "001"), ("account_number", "7654"),
+                        ("holder_name", "やまだ たろう")):
+        assert re.search(rf'<input[^>]*name="{name}"[^>]*value="{value}"', back.text), name
+    assert re.search(r'<input[^>]*checked[^>]*value="4"|<input[^>]*value="4"[^>]*checked', back.text)
+    # Corrected and sent again: one request, with the corrected number.
+    again = bank_client.post("/profile/bank-account", data={
+        "form_token": hidden(back.text, "form_token"), **typed, "account_number": "7655"})
+    assert _confirm(bank_client, again).status_code == 302
+    [request] = requests_of(db_session, bank_client.member, "bank_account_change")
+    assert "***7655" in request.summary
+
+
+def test_the_confirmation_still_needs_the_step_up(bank_client, db_session):
+    page = bank_client.get("/profile/bank-account")
+    bank_client.post("/profile/bank-account", data={"form_token": hidden(page.text, "form_token"), **GOOD})
+    confirm = bank_client.get("/profile/bank-account/confirm")
+    token = hidden(confirm.text, "form_token")
+    with time_machine.travel(datetime.now(TOKYO) + timedelta(minutes=6)):
+        assert bank_client.get("/profile/bank-account/confirm").headers["Location"] == "/profile/reauth?for=bank"
+        late = bank_client.post("/profile/bank-account/confirm", data={"form_token": token})
+        assert late.headers["Location"] == "/profile/reauth?for=bank"
+    assert requests_of(db_session, bank_client.member, "bank_account_change") == []
+
+
+def test_the_confirmation_without_a_form_goes_back_to_the_form(bank_client, db_session):
+    assert bank_client.get("/profile/bank-account/confirm").headers["Location"] == "/profile/bank-account"
+    posted = bank_client.post("/profile/bank-account/confirm", data={"form_token": "x" * 32})
+    assert posted.headers["Location"] == "/profile/bank-account"
+    assert requests_of(db_session, bank_client.member, "bank_account_change") == []
 
 
 def test_cli_completes_the_change_and_switches_contracts(app, bank_client, db_session):
