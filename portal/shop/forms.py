@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField
+from wtforms import BooleanField, DateField, HiddenField, SelectField
 from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.widgets import HiddenInput
 
 
 class OrderForm(FlaskForm):
@@ -23,3 +24,9 @@ class PaymentForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: the CSRF token only."""
+
+
+class SkipForm(FlaskForm):
+    # The charge date shown on the confirmation page: the skip applies to that delivery only.
+    charge_on = DateField(format="%Y-%m-%d", widget=HiddenInput(),
+                          validators=[DataRequired("画面を読み込み直してからもう一度お手続きください。")])

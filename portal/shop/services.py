@@ -474,34 +474,119 @@ def get_subscription_for(session: Session, member: Member, subscription_id: int)
     return subscription
 
 
-def skip_next_delivery(session: Session, member: Member, subscription: ShopSubscription) -> ShopSubscription:
-    """No charge and no delivery at the next date: the charge after it comes 6 months later."""
+@dataclass(frozen=True)
+class SkipPreview:
+    """What a skip changes, shown before the member confirms it."""
+    charge_on: date  # the charge that will not be made
+    delivery_on: date  # around when that delivery would have come
+    next_charge_on: date  # the charge after the skip
+    next_delivery_on: date
+    amount_yen: int  # 税込, not charged on charge_on
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What a cancellation ends, shown before the member confirms it."""
+    ends_on: date  # no charge and no delivery from this date on
+    amount_yen: int  # 税込, the amount of one delivery
+    unpaid_yen: int  # 税込, the charge of this period still owed (0 when paid)
+    coming_order: ShopOrder | None  # a paid delivery not yet shipped: it still comes
+
+
+def _can_skip(subscription: ShopSubscription) -> None:
     if subscription.status != "active" or subscription.cancel_at_period_end or not subscription.next_charge_at:
         raise ShopError("この定期コースは、お届けをスキップできる状態ではありません。")
     if subscription.skipped_charge_at and subscription.skipped_charge_at > utcnow():
-        raise ShopError("次回のお届けはすでにスキップしています。")
+        raise ShopError("次回のお届けはすでにスキップしています。次のお届けのスキップは、"
+                        f"{format_date_jp(subscription.skipped_on)}を過ぎてからお手続きください。")
+
+
+def skip_preview(subscription: ShopSubscription) -> SkipPreview:
+    _can_skip(subscription)
+    charge_on = _tokyo_date(subscription.next_charge_at)
+    next_charge_on = _tokyo_date(add_months(subscription.next_charge_at, SUBSCRIPTION_MONTHS))
+    return SkipPreview(charge_on, charge_on + timedelta(days=DELIVERY_DAYS), next_charge_on,
+                       next_charge_on + timedelta(days=DELIVERY_DAYS), subscription.total_yen)
+
+
+def skip_next_delivery(session: Session, member: Member, subscription: ShopSubscription,
+                       charge_on: date) -> ShopSubscription:
+    """No charge and no delivery at the next date: the charge after it comes 6 months later.
+
+    `charge_on` is the charge date the member saw on the confirmation page. The
+    skip is claimed with a conditional UPDATE first, so a double submit (or two
+    tabs) skips once: the second finds that date already skipped and changes
+    nothing. A page showing another date than the current one is refused.
+    """
+    if subscription.skipped_on == charge_on:
+        return subscription  # the first submit did it
+    _can_skip(subscription)
     skipped = subscription.next_charge_at
+    assert skipped is not None
+    if _tokyo_date(skipped) != charge_on:
+        raise ShopError("次回のご請求日が変わっています。内容をご確認のうえ、もう一度お手続きください。")
+    claimed = session.execute(
+        update(ShopSubscription).where(ShopSubscription.id == subscription.id,
+                                       ShopSubscription.next_charge_at == skipped,
+                                       ShopSubscription.cancel_at_period_end.is_(False))
+        .values(skipped_charge_at=skipped, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(subscription)
+    if claimed != 1:
+        if subscription.skipped_on == charge_on:
+            return subscription
+        raise ShopError("この定期コースは、お届けをスキップできる状態ではありません。")
     try:
         info = payments().postpone_next_charge(subscription.stripe_subscription_id,
                                                add_months(skipped, SUBSCRIPTION_MONTHS))
     except GatewayError as exc:
         raise ShopError(exc.message) from exc
     sync_subscription(session, subscription, info)
-    subscription.skipped_charge_at = skipped
     procedure = _procedure(session, subscription.procedure_id)
     if procedure is not None:
         change_status(session, procedure, procedure.status,
                       note=f"{format_date_jp(skipped)}のお届けをスキップしました。次回のご請求は"
                            f"{format_date_jp(subscription.next_charge_at)}です。")
     audit.record("shop.subscription_skip", target_type="shop_subscription", target_id=subscription.id,
-                 detail={"skipped": _tokyo_date(skipped).isoformat()}, member_id=member.id)
+                 detail={"skipped": charge_on.isoformat()}, member_id=member.id)
     session.flush()
     return subscription
 
 
+def _can_cancel(subscription: ShopSubscription) -> None:
+    if subscription.status not in ("active", "past_due") or subscription.cancel_at_period_end \
+            or not subscription.next_charge_at:
+        raise ShopError("この定期コースは解約の手続きができる状態ではありません。")
+
+
+def cancel_preview(session: Session, subscription: ShopSubscription) -> CancelPreview:
+    _can_cancel(subscription)
+    coming = session.scalar(select(ShopOrder).where(ShopOrder.subscription_id == subscription.id,
+                                                    ShopOrder.status == "paid")
+                            .order_by(ShopOrder.paid_at.desc(), ShopOrder.id.desc()).limit(1))
+    unpaid = subscription.total_yen if subscription.status == "past_due" else 0
+    return CancelPreview(_tokyo_date(subscription.next_charge_at), subscription.total_yen, unpaid, coming)
+
+
 def cancel_subscription(session: Session, member: Member, subscription: ShopSubscription) -> ShopSubscription:
-    """Cancel at the end of the paid period (the delivery already paid for still comes)."""
-    if subscription.status not in ("active", "past_due") or subscription.cancel_at_period_end:
+    """Cancel at the end of the paid period (the delivery already paid for still comes).
+
+    Claimed with a conditional UPDATE first: a double submit cancels once and the
+    second finds it done.
+    """
+    if subscription.cancel_at_period_end:
+        return subscription  # the first submit did it
+    _can_cancel(subscription)
+    claimed = session.execute(
+        update(ShopSubscription).where(ShopSubscription.id == subscription.id,
+                                       ShopSubscription.cancel_at_period_end.is_(False),
+                                       ShopSubscription.status.in_(("active", "past_due")))
+        .values(cancel_at_period_end=True, updated_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(subscription)
+    if claimed != 1:
+        if subscription.cancel_at_period_end:
+            return subscription
         raise ShopError("この定期コースは解約の手続きができる状態ではありません。")
     try:
         info = payments().cancel_at_period_end(subscription.stripe_subscription_id)

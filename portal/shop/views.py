@@ -14,12 +14,13 @@ from portal.members.models import Member
 from portal.ops import metrics
 from portal.service_errors import commit_or_flash, show_on_form
 from portal.shop import catalogue, receipts, services
-from portal.shop.forms import ActionForm, OrderForm, PaymentForm
+from portal.shop.forms import ActionForm, OrderForm, PaymentForm, SkipForm
 from portal.shop.services import ShopError
 from portal.users import acting_staff_id, current_member, is_acting, is_member, refuse_while_acting
 
 bp = Blueprint("shop", __name__)
 log = logging.getLogger(__name__)
+EXPIRED = "画面の有効期限が切れました。内容をご確認のうえ、もう一度お手続きください。"
 
 
 def _viewer() -> Member | None:
@@ -82,7 +83,7 @@ def show(sku: str):
 
 
 @bp.post("/shop/<sku>/order", endpoint="order")
-@refuse_while_acting("ご購入")
+@refuse_while_acting("購入")
 def order(sku: str):
     offer = _offer_or_404(sku)
     member = current_member()
@@ -123,7 +124,7 @@ def order_detail(order_no: str):
 
 
 @bp.post("/shop/orders/<order_no>/card-setup", endpoint="order_card_setup")
-@refuse_while_acting("ご購入")
+@refuse_while_acting("購入")
 def order_card_setup(order_no: str):
     order = _order_or_404(order_no)
     try:
@@ -134,7 +135,7 @@ def order_card_setup(order_no: str):
 
 
 @bp.post("/shop/orders/<order_no>/pay", endpoint="order_pay")
-@refuse_while_acting("ご購入")
+@refuse_while_acting("購入")
 def order_pay(order_no: str):
     order = _order_or_404(order_no)
     form = PaymentForm()
@@ -199,7 +200,7 @@ def subscription(subscription_id: int):
 
 
 @bp.post("/shop/subscriptions/<int:subscription_id>/card-setup", endpoint="subscription_card_setup")
-@refuse_while_acting("ご購入")
+@refuse_while_acting("購入")
 def subscription_card_setup(subscription_id: int):
     course = _subscription_or_404(subscription_id)
     try:
@@ -212,7 +213,7 @@ def subscription_card_setup(subscription_id: int):
 
 
 @bp.post("/shop/subscriptions/<int:subscription_id>/start", endpoint="subscription_start")
-@refuse_while_acting("ご購入")
+@refuse_while_acting("購入")
 def subscription_start(subscription_id: int):
     course = _subscription_or_404(subscription_id)
     form = PaymentForm()
@@ -230,23 +231,47 @@ def subscription_start(subscription_id: int):
     return redirect(url_for("shop.subscription", subscription_id=course.id))
 
 
-@bp.post("/shop/subscriptions/<int:subscription_id>/skip", endpoint="subscription_skip")
-@refuse_while_acting("定期コースの変更")
+def _confirmation(course, make_preview, template: str, make_form):
+    """A page showing what a step that cannot be undone will do, or back to the course with the reason."""
+    try:
+        preview = make_preview()
+    except ShopError as error:
+        flash(error.message, "error")
+        return redirect(url_for("shop.subscription", subscription_id=course.id))
+    return render_template(template, course=course, preview=preview, form=make_form(preview))
+
+
+@bp.route("/shop/subscriptions/<int:subscription_id>/skip", methods=["GET", "POST"], endpoint="subscription_skip")
+@refuse_while_acting("定期コースの変更が")
 def subscription_skip(subscription_id: int):
+    """GET: what the skip changes; POST: skip the delivery that page showed."""
     course = _subscription_or_404(subscription_id)
-    if ActionForm().validate_on_submit():
-        commit_or_flash(lambda: services.skip_next_delivery(db.session, current_member(), course),
-                        "次回のお届けをスキップしました。")
+    if request.method == "GET":
+        return _confirmation(course, lambda: services.skip_preview(course), "shop/subscription_skip.html",
+                             lambda preview: SkipForm(charge_on=preview.charge_on))
+    form = SkipForm()
+    if not form.validate_on_submit():
+        flash(EXPIRED, "error")
+        return redirect(url_for("shop.subscription", subscription_id=subscription_id))
+    commit_or_flash(lambda: services.skip_next_delivery(db.session, current_member(), course, form.charge_on.data),
+                    "次回のお届けをスキップしました。")
     return redirect(url_for("shop.subscription", subscription_id=subscription_id))
 
 
-@bp.post("/shop/subscriptions/<int:subscription_id>/cancel", endpoint="subscription_cancel")
-@refuse_while_acting("定期コースの変更")
+@bp.route("/shop/subscriptions/<int:subscription_id>/cancel", methods=["GET", "POST"],
+          endpoint="subscription_cancel")
+@refuse_while_acting("定期コースの変更が")
 def subscription_cancel(subscription_id: int):
+    """GET: what ends and what is still due; POST: cancel at the end of the paid period."""
     course = _subscription_or_404(subscription_id)
-    if ActionForm().validate_on_submit():
-        commit_or_flash(lambda: services.cancel_subscription(db.session, current_member(), course),
-                        "解約を受け付けました。お支払い済みの期間が終わると終了します。")
+    if request.method == "GET":
+        return _confirmation(course, lambda: services.cancel_preview(db.session, course),
+                             "shop/subscription_cancel.html", lambda _preview: ActionForm())
+    if not ActionForm().validate_on_submit():
+        flash(EXPIRED, "error")
+        return redirect(url_for("shop.subscription", subscription_id=subscription_id))
+    commit_or_flash(lambda: services.cancel_subscription(db.session, current_member(), course),
+                    "解約を受け付けました。お支払い済みの期間が終わると終了します。")
     return redirect(url_for("shop.subscription", subscription_id=subscription_id))
 
 

@@ -9,7 +9,7 @@ import time
 from sqlalchemy import select
 
 from portal.auth.models import AuthSession
-from portal.clock import utcnow
+from portal.clock import to_tokyo, utcnow
 from portal.shop.models import ShopSubscription, StripeEvent
 from tests.conftest import sign_in_staff_directly
 from tests.shop.test_subscriptions import _course, _start
@@ -27,8 +27,12 @@ def test_staff_acting_as_the_member_cannot_skip_or_cancel_the_course(shopper, st
     db_session.flush()
     assert acting.get(f"/shop/subscriptions/{course.id}").status_code == 200  # looking is allowed
     for action in ("skip", "cancel"):
-        response = acting.post(f"/shop/subscriptions/{course.id}/{action}", follow_redirects=True)
-        assert "代理操作中は定期コースの変更できません" in response.text, action
+        response = acting.post(f"/shop/subscriptions/{course.id}/{action}",
+                               data={"charge_on": to_tokyo(course.next_charge_at).date().isoformat()},
+                               follow_redirects=True)
+        assert "代理操作中は定期コースの変更ができません" in response.text, action
+        confirm = acting.get(f"/shop/subscriptions/{course.id}/{action}", follow_redirects=True)
+        assert "代理操作中は定期コースの変更ができません" in confirm.text, action
     after = _course(db_session)
     assert (after.next_charge_at, after.cancel_at_period_end, after.skipped_charge_at) == before
 

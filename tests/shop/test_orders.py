@@ -150,7 +150,7 @@ def test_purchase_refused_while_staff_acts_for_the_member(staff_client, make_mem
     assert started.status_code == 302
     response = support.post("/shop/ABC/order", data={"person_id": member.insured_persons[0].id, "token": TOKEN},
                             follow_redirects=True)
-    assert "代理操作中はご購入できません" in response.text
+    assert "代理操作中は購入できません" in response.text
     assert _orders(db_session) == []
 
 
