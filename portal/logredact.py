@@ -15,6 +15,8 @@ import logging
 import re
 import traceback
 
+from portal.jp.masking import mask_digits
+
 # Separators people and URL encoders put between the parts of a phone number:
 # hyphen, dot, space, "+" (a form-encoded space), %20 and %2D.
 _SEP = r"(?:[-.\s+]|%20|%2[dD])?"
@@ -43,8 +45,7 @@ def redact(text: str) -> str:
     text = _PHONE.sub(lambda m: "***-" + m.group(1), text)
     text = _BASE32_KEY.sub("[key]", text)
     text = _SPOKEN_CODE.sub("******", text)
-    return _DIGITS.sub(lambda m: "*" * (len(m.group(0)) - 4) + m.group(0)[-4:] if len(m.group(0)) > 6
-                       else "******", text)
+    return _DIGITS.sub(lambda m: mask_digits(m.group(0)) if len(m.group(0)) > 6 else "******", text)
 
 
 def _redact_record(record: logging.LogRecord) -> None:

@@ -17,6 +17,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.audit.models import AuditLog
+from portal.jp.masking import mask_digits
 from portal.users import user_kind
 
 _SECRET_KEYS = {"password", "code", "otp", "totp", "token", "secret"}
@@ -29,7 +30,7 @@ def mask_detail(detail: dict[str, Any]) -> dict[str, Any]:
         if any(s in lowered for s in _SECRET_KEYS):
             masked[key] = "***"
         elif ("account_number" in lowered or "phone" in lowered) and isinstance(value, str) and len(value) > 4:
-            masked[key] = "*" * (len(value) - 4) + value[-4:]
+            masked[key] = mask_digits(value)
         elif isinstance(value, dict):
             masked[key] = mask_detail(value)
         else:

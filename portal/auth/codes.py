@@ -52,7 +52,7 @@ from portal.gateways import GatewayError, sms_gateway
 from portal.jp.errors import JpValueError
 from portal.jp.phone import Phone, parse_phone
 from portal.jp.text import digits_only
-from portal.messaging.services import SMS_PREFIX
+from portal.messaging.services import SMS_PREFIX, VOICE_OPENING
 from portal.ops import metrics
 from portal.service_errors import ServiceError
 
@@ -122,7 +122,7 @@ def sms_text(code: str, purpose: str) -> str:
 def voice_text(code: str, purpose: str) -> str:
     """Read twice, digit by digit with pauses; the aws backend also slows the voice (SSML)."""
     spoken = "、".join(code)
-    return (f"みらい共済生協です。マイページ{PURPOSE_LABELS[purpose]}の認証コードをお知らせします。"
+    return (f"{VOICE_OPENING}マイページ{PURPOSE_LABELS[purpose]}の認証コードをお知らせします。"
             f"認証コードは、{spoken}、です。"
             f"もう一度くりかえします。認証コードは、{spoken}、です。")
 

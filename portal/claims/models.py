@@ -15,6 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
+from portal.jp.masking import mask_account
+from portal.members.models import ACCOUNT_TYPES
 from portal.procedures.models import ProcedureRequest
 
 CLAIM_KINDS = ("claim", "damage_report")
@@ -123,9 +125,8 @@ class Claim(Base):
     def payee_masked(self) -> str:
         if not self.payee_account_number:
             return "未登録"
-        from portal.members.models import ACCOUNT_TYPES
-        return (f"{self.payee_bank_name} {self.payee_branch_name} "
-                f"{ACCOUNT_TYPES.get(self.payee_account_type or 1, '')} ***{self.payee_account_number[-4:]}")
+        return mask_account(self.payee_bank_name or "", self.payee_branch_name or "",
+                            ACCOUNT_TYPES.get(self.payee_account_type or 1, ""), self.payee_account_number)
 
     @property
     def total_yen(self) -> int:

@@ -29,8 +29,9 @@ from portal.contracts.services import by_kind, coverage_for_age
 from portal.jp import zengin
 from portal.jp.dates import TOKYO, add_business_days, is_business_day
 from portal.jp.errors import JpValueError
+from portal.jp.masking import mask_account
 from portal.jp.text import normalize
-from portal.members.models import DebitAccount, InsuredPerson, Member
+from portal.members.models import ACCOUNT_TYPES, DebitAccount, InsuredPerson, Member
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
 from portal.service_errors import ServiceError
@@ -261,8 +262,7 @@ class Payee:
 
     @property
     def masked(self) -> str:
-        from portal.members.models import ACCOUNT_TYPES
-        return f"{self.bank_name} {self.branch_name} {ACCOUNT_TYPES[self.account_type]} ***{self.account_number[-4:]}"
+        return mask_account(self.bank_name, self.branch_name, ACCOUNT_TYPES[self.account_type], self.account_number)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

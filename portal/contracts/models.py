@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
+from portal.jp.masking import mask_digits
 from portal.members.models import DebitAccount, InsuredPerson, Member
 
 PRODUCT_KINDS = ("kokumin_sogo", "kokumin_iryo", "kokumin_kodomo", "sumairu", "mycar", "nenkin")
@@ -142,7 +143,7 @@ class Contract(Base):
 
     @property
     def masked_no(self) -> str:
-        return "*" * (len(self.contract_no) - 4) + self.contract_no[-4:]
+        return mask_digits(self.contract_no)
 
     @property
     def status_label(self) -> str:

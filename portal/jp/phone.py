@@ -8,6 +8,7 @@ import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
 from .errors import JpValueError
+from .masking import mask_digits
 from .text import DASHES, normalize
 
 __all__ = ["Phone", "parse_phone", "format_phone", "mask_phone", "can_receive_sms"]
@@ -127,7 +128,7 @@ def mask_phone(national: str | None) -> str:
     try:
         return _mask_formatted(format_phone(national))
     except JpValueError:
-        return "*" * max(0, len(national) - 4) + national[-4:]
+        return mask_digits(national)
 
 
 def can_receive_sms(national: str | None) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
+from portal.jp.masking import mask_account
 from portal.jp.text import kana_search_key
 
 # Search keys compare byte by byte on PostgreSQL (collation "C"), so that one btree
@@ -155,4 +156,4 @@ class DebitAccount(Base):
 
     @property
     def masked(self) -> str:
-        return f"{self.bank_name} {self.branch_name} {ACCOUNT_TYPES[self.account_type]} ***{self.last4}"
+        return mask_account(self.bank_name, self.branch_name, ACCOUNT_TYPES[self.account_type], self.account_number)

@@ -83,23 +83,38 @@ def _deliver_after_commit(session: Session, message_id: int) -> None:
     db.after_commit(deliver)
 
 
-# Every SMS the co-op sends starts with the same sender name, once.
-SMS_PREFIX = "【みらい共済生協】"
+# The name members know the co-op by on a phone: every SMS starts with it, once,
+# and every automated voice call opens with it.
+CO_OP_SHORT_NAME = "みらい共済生協"
+SMS_PREFIX = f"【{CO_OP_SHORT_NAME}】"
+VOICE_OPENING = f"{CO_OP_SHORT_NAME}です。"
+
+
+def _plain_subject(subject: str) -> str:
+    """'【受付】住所変更' → '受付：住所変更' (one pair of brackets per text: the sender's)."""
+    return subject[1:].replace("】", "：", 1) if subject.startswith("【") and "】" in subject else subject
 
 
 def sms_text(subject: str | None, body: str) -> str:
-    """'【受付】住所変更' + body → '【みらい共済生協】受付：住所変更\nbody'."""
+    """'【受付】住所変更' + body → SMS_PREFIX + '受付：住所変更\nbody'."""
     if not subject:
         return SMS_PREFIX + body
-    head = subject[1:].replace("】", "：", 1) if subject.startswith("【") and "】" in subject else subject
-    return f"{SMS_PREFIX}{head}\n{body}"
+    return f"{SMS_PREFIX}{_plain_subject(subject)}\n{body}"
+
+
+def voice_text(subject: str | None, body: str) -> str:
+    """What an automated call reads: the co-op's name, then the subject and the body."""
+    if body.startswith(VOICE_OPENING):
+        return body
+    head = _plain_subject(subject).replace("：", "、") + "。" if subject else ""
+    return f"{VOICE_OPENING}{head}{body}"
 
 
 def send_now(message: OutboxMessage) -> None:
     if message.channel == "mail":
         mail_gateway().send_mail(message.recipient, message.subject or "", message.body)
     elif message.channel == "voice":
-        sms_gateway().send_voice(message.recipient, message.body)
+        sms_gateway().send_voice(message.recipient, voice_text(message.subject, message.body))
     else:
         sms_gateway().send_sms(message.recipient, sms_text(message.subject, message.body))
 

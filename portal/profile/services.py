@@ -28,6 +28,7 @@ from portal.gateways import GatewayError, mail_gateway
 from portal.jp import bank as jpbank
 from portal.jp.dates import add_business_days, first_debit_date, format_date_jp
 from portal.jp.errors import JpValueError
+from portal.jp.masking import mask_digits
 from portal.jp.phone import Phone, parse_phone
 from portal.jp.postal import PostalAddress, format_postal, lookup
 from portal.jp.text import normalize
@@ -433,7 +434,7 @@ class ValidAccount:
 
     @property
     def masked_number(self) -> str:
-        return f"***{self.account_number[-4:]}"
+        return mask_digits(self.account_number)
 
     @property
     def masked(self) -> str:
@@ -602,7 +603,7 @@ def complete_bank_change(session: Session, request: ProcedureRequest) -> Procedu
     for contract in contracts:
         contract.debit_account_id = account.id
     session.flush()
-    note = (f"{format_date_jp(request.effective_date)}の口座振替から新しい口座（***{account.last4}）になります"
+    note = (f"{format_date_jp(request.effective_date)}の口座振替から新しい口座（{mask_digits(account.account_number)}）になります"
             if request.effective_date else None)
     procedures.change_status(session, request, "completed", note)
     audit.record("profile.bank_account_change_completed", target_type="member", target_id=request.member_id,
@@ -626,7 +627,7 @@ def return_bank_change(session: Session, request: ProcedureRequest, reason: str)
     current = current_debit_account(session, session.get(Member, request.member_id))
     note = f"理由：{text[:300]}"
     if current is not None:
-        note += f" 引き続き現在の口座（***{current.last4}）から振り替えます。"
+        note += f" 引き続き現在の口座（{mask_digits(current.account_number)}）から振り替えます。"
     procedures.change_status(session, request, "returned", note)
     audit.record("profile.bank_account_change_returned", target_type="member", target_id=request.member_id,
                  member_id=request.member_id, detail={"receipt_no": request.receipt_no, "reason": text[:300]})
