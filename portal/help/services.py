@@ -85,23 +85,6 @@ def save_faq(session: Session, data: FaqInput, *, staff_id: int, entry_id: int |
     return entry
 
 
-DEMO_FAQ = (
-    ("住所が変わったときの手続きは？", "マイページの「登録内容」→「住所」から変更できます。住まいる共済の対象の建物も移る場合は、引っ越し日と新しい建物の構造もお知らせください。"),
-    ("解約したいときは？", "「ご契約一覧」から解約したいご契約を開き、「解約する」を選んでください。保障の終わる日と最後のお引き落とし（年払いは返金額）を確認してからお申し込みいただけます。"),
-    ("共済掛金証明書をなくしました", "10月から翌年3月まで、[共済掛金証明書](/certificates)のページから再発行（郵送またはPDF）できます。"),
-    ("こども保障タイプは何歳まで？", "18歳を迎えた後の最初の更新日の前日までです。満了の60日前にお知らせし、大人向けのこくみん共済へのご加入をご案内します。"),
-)
-
-
-def seed_faq(session: Session) -> int:
-    if session.scalar(select(FaqEntry.id).limit(1)) is not None:
-        return 0
-    for i, (question, answer) in enumerate(DEMO_FAQ):
-        session.add(FaqEntry(question=question, answer_markdown=answer, sort_order=(i + 1) * 10))
-    session.flush()
-    return len(DEMO_FAQ)
-
-
 # ----------------------------------------------------------------- inquiries
 
 def _message_by_key(session: Session, key: str | None) -> InquiryMessage | None:

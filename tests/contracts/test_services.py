@@ -1,5 +1,5 @@
 """Cover per insured person for the demo household, computed by hand from
-portal/contracts/catalogue.py (SOGO_TABLE etc.) and portal/seed.py."""
+portal/contracts/catalogue.py (SOGO_TABLE etc.) and portal/seed/household.py."""
 from __future__ import annotations
 
 from datetime import date

@@ -18,7 +18,7 @@ SHARED = {
     "procedures", "service_errors", "users", "workqueue",
 }
 # Put the application together: may import anything, imported by nobody but each other.
-ASSEMBLY = {"__init__", "cli", "core_views", "models", "security", "seed", "seed_office", "templating"}
+ASSEMBLY = {"__init__", "cli", "core_views", "models", "security", "seed", "templating"}
 # Everything else (auth, contracts, profile, shop, staff, …, and any new package) is a feature.
 
 

@@ -1,4 +1,4 @@
-"""Demo data for the office: the staff user office@example.jp and open procedures of
+"""Demo work for the office: the staff user office@example.jp and open procedures of
 every kind for the demo household, some of them past their due date."""
 from __future__ import annotations
 
@@ -12,28 +12,24 @@ from portal.jp.dates import first_debit_date
 from portal.members.models import DebitAccount, Member
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
-from portal.staff.models import StaffUser
+from portal.seed.household import demo_member, ensure_staff
 
 OFFICE_STAFF = ("office@example.jp", "office", "山本（事務センター）")
 KEY = "demo:office:"
 
 
-def seed_office_staff(session: Session, password: str, totp_secret: str) -> bool:
-    from portal.staff.accounts import create_staff
-
-    email, role, name = OFFICE_STAFF
-    if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
-        return False
-    create_staff(session, email, [role], password, name=name, totp_secret=totp_secret)
-    return True
+def seed_office_staff(session: Session) -> bool:
+    return ensure_staff(session, (OFFICE_STAFF,))
 
 
-def _start(session: Session, member: Member, kind: str, summary: str, key: str, *, days_ago: int = 0,
-           **kw) -> ProcedureRequest | None:
-    if procedures.find_by_key(session, KEY + key) is not None:
+def start_once(session: Session, member: Member, kind: str, summary: str, key: str, *, days_ago: int = 0,
+               **kw) -> ProcedureRequest | None:
+    """A demo procedure found again by its key (so seed-demo stays idempotent); None if
+    it is there already. `days_ago` backdates the receipt so that queues show what is overdue."""
+    if procedures.find_by_key(session, key) is not None:
         return None
-    request = procedures.start(session, member, kind, summary, idempotency_key=KEY + key, notify=False, **kw)
-    if days_ago:  # an older receipt, so the queue shows what is overdue
+    request = procedures.start(session, member, kind, summary, idempotency_key=key, notify=False, **kw)
+    if days_ago:
         received = utcnow() - timedelta(days=days_ago)
         request.created_at = received
         for event in request.events:
@@ -41,11 +37,8 @@ def _start(session: Session, member: Member, kind: str, summary: str, key: str, 
     return request
 
 
-def seed_office_work(session: Session) -> int:
+def seed_office_work(session: Session, taro: Member) -> int:
     """Open procedures for the demo household (idempotent: each has its own key)."""
-    taro = session.scalar(select(Member).where(Member.member_no == "1000000001"))
-    if taro is None:
-        return 0
     added = 0
     if procedures.find_by_key(session, KEY + "bank") is None:
         account = DebitAccount(member_id=taro.id, bank_code="0005", bank_name="三菱UFJ銀行", branch_code="001",
@@ -54,28 +47,28 @@ def seed_office_work(session: Session) -> int:
         session.add(account)
         session.flush()
         effective = first_debit_date(today())
-        added += bool(_start(session, taro, "bank_account_change",
-                             f"新しい振替口座：{account.masked}（{effective.year}年{effective.month}月の口座振替から）",
-                             "bank", days_ago=9, effective_date=effective,
-                             detail={"debit_account_id": account.id, "received_on": today().isoformat()}))
-    added += bool(_start(session, taro, "paper_forms", "死亡・重度障害共済金の請求書類の送付（お電話で承りました）",
-                         "paper", days_ago=4, detail={"note": "父の死亡共済金の請求書類を送ってほしい", "taken_by": "phone"}))
-    added += bool(_start(session, taro, "inquiry", "掛金の引き落とし日について（お電話で承りました）", "inquiry",
-                         detail={"note": "今月の引き落とし日を知りたい", "taken_by": "phone"}))
+        added += bool(start_once(
+            session, taro, "bank_account_change",
+            f"新しい振替口座：{account.masked}（{effective.year}年{effective.month}月の口座振替から）",
+            KEY + "bank", days_ago=9, effective_date=effective,
+            detail={"debit_account_id": account.id, "received_on": today().isoformat()}))
+    added += bool(start_once(
+        session, taro, "paper_forms", "死亡・重度障害共済金の請求書類の送付（お電話で承りました）", KEY + "paper",
+        days_ago=4, detail={"note": "父の死亡共済金の請求書類を送ってほしい", "taken_by": "phone"}))
+    added += bool(start_once(session, taro, "inquiry", "掛金の引き落とし日について（お電話で承りました）",
+                             KEY + "inquiry", detail={"note": "今月の引き落とし日を知りたい", "taken_by": "phone"}))
     added += _seed_feature_work(session, taro)
     # The mailing request is the second demo member's: the household's own stays free
     # for trying the one-request-a-year rule on /certificates.
-    jiro = session.scalar(select(Member).where(Member.member_no == "1000000002"))
+    jiro = demo_member(session, "1000000002")
     if jiro is not None:
         year = today().year if today().month >= 10 else today().year - 1
-        added += bool(_start(session, jiro, "certificate_mail",
-                             f"{year}年分 共済掛金証明書をご登録の住所へ郵送します。", "certificate_mail", days_ago=2,
-                             detail={"year": year, "contracts": ["200000000201"],
-                                     "address": f"〒{jiro.postal_code[:3]}-{jiro.postal_code[3:]} {jiro.address}"}))
+        added += bool(start_once(session, jiro, "certificate_mail",
+                                 f"{year}年分 共済掛金証明書をご登録の住所へ郵送します。", KEY + "certificate_mail",
+                                 days_ago=2, detail={"year": year, "contracts": ["200000000201"],
+                                         "address": f"〒{jiro.postal_code[:3]}-{jiro.postal_code[3:]} {jiro.address}"}))
     session.flush()
     return added
-
-
 
 
 def _seed_feature_work(session: Session, taro: Member) -> int:
@@ -106,11 +99,11 @@ def _seed_feature_work(session: Session, taro: Member) -> int:
     hanako = session.scalar(select(InsuredPerson).where(InsuredPerson.member_id == taro.id,
                                                         InsuredPerson.relation == "spouse"))
     if hanako is not None and procedures.find_by_key(session, KEY + "enrollment") is None:
-        request = _start(session, taro, "enrollment",
-                         f"こくみん共済 総合保障タイプ（被共済者 {hanako.name}さま、月掛金 "
-                         f"{MONTHLY_PREMIUM_YEN['KOKUMIN_SOGO']:,}円）", "enrollment", days_ago=1,
-                         effective_date=expected_start_date(today()),
-                         detail={"product_code": "KOKUMIN_SOGO", "insured_person_id": hanako.id})
+        request = start_once(session, taro, "enrollment",
+                             f"こくみん共済 総合保障タイプ（被共済者 {hanako.name}さま、月掛金 "
+                             f"{MONTHLY_PREMIUM_YEN['KOKUMIN_SOGO']:,}円）", KEY + "enrollment", days_ago=1,
+                             effective_date=expected_start_date(today()),
+                             detail={"product_code": "KOKUMIN_SOGO", "insured_person_id": hanako.id})
         account = session.scalar(select(DebitAccount).where(DebitAccount.member_id == taro.id,
                                                             DebitAccount.is_current.is_(True)))
         session.add(Application(member_id=taro.id, procedure_request_id=request.id, insured_person_id=hanako.id,
@@ -122,8 +115,8 @@ def _seed_feature_work(session: Session, taro: Member) -> int:
         added += 1
     offer = get_offer("KC-SINGLE")
     if offer is not None and procedures.find_by_key(session, KEY + "kit") is None:
-        request = _start(session, taro, "shop_order", f"{offer.name}（{taro.name}様）", "kit", days_ago=5,
-                         status="paid", detail={"sku": offer.sku})
+        request = start_once(session, taro, "shop_order", f"{offer.name}（{taro.name}様）", KEY + "kit",
+                             days_ago=5, status="paid", detail={"sku": offer.sku})
         self_ = session.scalar(select(InsuredPerson).where(InsuredPerson.member_id == taro.id,
                                                            InsuredPerson.relation == "self"))
         order = ShopOrder(order_no="S-DEMO-0001", member_id=taro.id, procedure_id=request.id,

@@ -20,31 +20,25 @@ from portal.contracts.models import Contract
 from portal.jp.dates import TOKYO, add_business_days
 from portal.members.models import Member
 from portal.procedures import services as procedures
+from portal.seed.household import ensure_staff
+from portal.seed.office_work import start_once
 from portal.staff.models import StaffUser
 
 CLAIMS_STAFF = (("claims@example.jp", "claims", "中村（共済金担当）"), ("claims2@example.jp", "claims", "木村（共済金担当）"))
 KEY = "demo:claims:"
 
 
-def seed_claims_staff(session: Session, password: str, totp_secret: str) -> bool:
-    from portal.staff.accounts import create_staff
-
-    created = False
-    for email, role, name in CLAIMS_STAFF:
-        if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is None:
-            create_staff(session, email, [role], password, name=name, totp_secret=totp_secret)
-            created = True
-    return created
+def seed_claims_staff(session: Session) -> bool:
+    return ensure_staff(session, CLAIMS_STAFF)
 
 
 def _medical(session: Session, member: Member, key: str, relation: str, event: Event, values: dict,
              statuses: list[tuple[str, str | None]]) -> Claim | None:
-    if procedures.find_by_key(session, KEY + key) is not None:
-        return None
     person = next(p for p in member.insured_persons if p.relation == relation)
+    request = start_once(session, member, "claim", f"{person.name}様 {values.pop('summary')}", KEY + key)
+    if request is None:
+        return None
     result = estimate(person, contracts_of_person(session, member, person.id), event, today=today())
-    request = procedures.start(session, member, "claim", f"{person.name}様 {values.pop('summary')}",
-                               idempotency_key=KEY + key, notify=False)
     claim = Claim(procedure_id=request.id, member_id=member.id, kind="claim", insured_person_id=person.id,
                   cause=event.cause, first_day=event.first_day, estimated_yen=result.total_yen,
                   needs_certificate=result.needs_certificate, **values)
@@ -58,10 +52,8 @@ def _medical(session: Session, member: Member, key: str, relation: str, event: E
     return claim
 
 
-def seed_claims_demo(session: Session) -> int:
-    member = session.scalar(select(Member).where(Member.member_no == "1000000001"))
-    if member is None:
-        return 0
+def seed_claims_demo(session: Session, member: Member) -> int:
+    """A paid claim, one waiting for documents and a damage report for 山田 太郎."""
     added = 0
     day = today()
     officer = session.scalar(select(StaffUser).where(StaffUser.email == CLAIMS_STAFF[0][0]))
@@ -111,7 +103,7 @@ def seed_claims_demo(session: Session) -> int:
         procedures.change_status(session, waiting.procedure, "awaiting_documents", message, notify=False)
         added += 1
 
-    # A typhoon damage report with a proposed assessor visit (seed complaint 7).
+    # A typhoon damage report with a proposed assessor visit (a demo voice complains of the wait).
     if procedures.find_by_key(session, KEY + "typhoon") is None:
         contract = session.scalar(select(Contract).where(Contract.contract_no == "100000000105"))
         if contract is not None:
