@@ -91,6 +91,8 @@ ACTION_LABELS = {
     "backoffice.kit_orders_csv": "キット注文CSVの出力",
     # shop
     "shop.order": "健康チェックキットの注文",
+    "shop.order_cancel": "健康チェックキットの注文の取消",
+    "shop.order_refund": "取り消した注文への支払いの返金",
     "shop.subscribe": "定期コースの申込",
     "shop.subscription_skip": "定期コースの1回休止",
     "shop.subscription_cancel": "定期コースの解約",

@@ -280,6 +280,23 @@ class StripePayments:
         data = self._call("cancel payment intent", self._client.v1.payment_intents.cancel, intent_id)
         return PaymentIntentInfo.from_stripe(data)
 
+    def refund_payment_intent(self, intent_id: str, *, idempotency_key: str) -> str | None:
+        """Give back the whole amount of a succeeded payment; the refund's id.
+
+        A payment already refunded counts as done (None), so a retried caller
+        never fails on its own earlier success.
+        """
+        def create(**kwargs: Any) -> Any:
+            try:
+                return self._client.v1.refunds.create(**kwargs)
+            except stripe.InvalidRequestError as exc:
+                if getattr(exc, "code", None) == "charge_already_refunded":
+                    return {"id": None}
+                raise
+        data = self._call("refund payment intent", create, params={"payment_intent": intent_id},
+                          options=self._options(idempotency_key))
+        return data.get("id")
+
     # -- cards and customers --
     def create_setup_intent(self, *, customer: str | None = None, usage: str = "on_session",
                             metadata: dict[str, str] | None = None) -> SetupInfo:

@@ -132,6 +132,11 @@ class ShopOrder(Base):
         return ORDER_STATUS_LABELS[self.status]
 
     @property
+    def can_be_cancelled(self) -> bool:
+        """Only a one-time order not paid yet (nothing charged, nothing shipped)."""
+        return self.status == "awaiting_payment" and self.subscription_id is None
+
+    @property
     def has_receipt(self) -> bool:
         return self.status in ("paid", "shipped") and self.paid_at is not None
 

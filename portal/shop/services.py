@@ -45,6 +45,9 @@ NOT_ELIGIBLE = ("組合員価格でのご購入は、ご契約中の組合員さ
                 "マイページにログインしてください。")
 
 
+CANCELLED_ORDER = "このご注文は取り消されているため、お支払いいただけません。"
+
+
 class ShopError(ServiceError):
     """A rule said no (a Japanese message, and the field it belongs to)."""
 
@@ -166,6 +169,8 @@ def ensure_payment_intent(session: Session, order: ShopOrder) -> PaymentIntentIn
 
 def card_setup_for_order(session: Session, order: ShopOrder) -> str:
     """A client secret for Stripe.js to collect a card for this order (SetupIntent)."""
+    if order.status == "cancelled":
+        raise ShopError(CANCELLED_ORDER)
     if order.status != "awaiting_payment":
         raise ShopError("このご注文はお支払い済みです。")
     try:
@@ -184,8 +189,11 @@ def pay_order(session: Session, order: ShopOrder, payment_method_id: str) -> Pay
     """Charge the card Stripe.js collected (a PaymentMethod id; the portal never sees the number).
 
     A decline raises ShopError with the reason and leaves the order open for
-    another card; a second submit of a paid order changes nothing.
+    another card; a second submit of a paid order changes nothing; a cancelled
+    order is never charged.
     """
+    if order.status == "cancelled":
+        raise ShopError(CANCELLED_ORDER)
     if order.status != "awaiting_payment":
         return PaymentResult(order)
     if not payment_method_id.startswith("pm_") or len(payment_method_id) > 64:
@@ -247,7 +255,12 @@ def apply_payment_intent(session: Session, order: ShopOrder, intent: PaymentInte
     if intent.succeeded:
         if order.payment_intent_id != intent.id:
             order.payment_intent_id = intent.id
-        mark_paid(session, order)
+        if not mark_paid(session, order) and order.status == "cancelled":
+            try:
+                refund_late_payment(session, order, intent)
+            except GatewayError as exc:
+                # Stripe's own event for this payment comes to the webhook, which refunds then.
+                log.warning("refund for cancelled order %s not made yet: %s", order.order_no, exc)
     elif intent.status == "requires_payment_method" and intent.error_message:
         order.last_error = intent.error_message
         _touch(order)
@@ -270,6 +283,89 @@ def mark_paid(session: Session, order: ShopOrder) -> bool:
     if procedure is not None and procedure.status == "awaiting_payment":
         change_status(session, procedure, "paid", note="お支払いを確認しました。発送の準備をいたします。")
     return True
+
+
+class OrderPaidMeanwhile(ShopError):
+    """The payment went through before the cancellation: the order is paid now (keep that)."""
+
+
+def ensure_cancellable(order: ShopOrder) -> None:
+    if order.status == "cancelled":
+        raise ShopError("このご注文はすでに取り消されています。")
+    if not order.can_be_cancelled:
+        raise ShopError("お支払い済みのご注文は、マイページでは取り消せません。"
+                        "サービスセンター（0120-00-0000）へお問い合わせください。")
+
+
+def cancel_order(session: Session, member: Member, order: ShopOrder) -> ShopOrder:
+    """The member withdraws an order not paid yet: its PaymentIntent is cancelled at
+    Stripe, so nothing can be charged for it afterwards.
+
+    Stripe is asked first: a payment that has just gone through makes the order
+    paid (OrderPaidMeanwhile, to be committed), not cancelled. The cancellation is
+    claimed with a conditional UPDATE, so a double submit cancels once and a
+    payment racing it cannot mark the order paid.
+    """
+    if order.status == "cancelled":
+        return order  # the first submit did it
+    ensure_cancellable(order)
+    gateway = payments()
+    intent = None
+    if order.payment_intent_id:
+        try:
+            intent = gateway.retrieve_payment_intent(order.payment_intent_id)
+        except NotFoundAtProvider:
+            intent = None  # Stripe has no such payment: nothing to cancel there
+        except GatewayError as exc:
+            raise ShopError(exc.message) from exc
+    if intent is not None and (intent.succeeded or intent.status == "processing"):
+        apply_payment_intent(session, order, intent)
+        raise OrderPaidMeanwhile("お支払いが完了しているため、このご注文は取り消せません。")
+    now = utcnow()
+    claimed = session.execute(
+        update(ShopOrder).where(ShopOrder.id == order.id, ShopOrder.status == "awaiting_payment")
+        .values(status="cancelled", updated_at=now, last_error=None)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(order)
+    if claimed != 1:
+        if order.status == "cancelled":
+            return order
+        raise OrderPaidMeanwhile("お支払いが完了しているため、このご注文は取り消せません。")
+    if intent is not None and intent.status != "canceled":
+        try:
+            gateway.cancel_payment_intent(intent.id)
+        except GatewayError as exc:
+            raise ShopError(exc.message) from exc  # rolled back: the order stays open
+    procedure = _procedure(session, order.procedure_id)
+    if procedure is not None:
+        change_status(session, procedure, "cancelled", note="代金のご請求はありません。")
+    else:
+        queue_notice(session, member, "【取消】健康チェックキットのご注文",
+                     f"{member.name}様 ご注文（注文番号 {order.order_no}）を取り消しました。代金のご請求はありません。")
+    audit.record("shop.order_cancel", target_type="shop_order", target_id=order.order_no,
+                 detail={"total_yen": order.total_yen, "payment_intent": intent.id if intent else None},
+                 member_id=member.id)
+    session.flush()
+    return order
+
+
+def refund_late_payment(session: Session, order: ShopOrder, intent: PaymentIntentInfo) -> None:
+    """Money taken for an order already cancelled goes back in full; the order stays cancelled.
+
+    The refund's key is the payment's, so the browser and the webhook meeting the
+    same payment refund it once (the gateway treats "already refunded" as done).
+    """
+    log.warning("payment %s arrived for cancelled order %s: refunding", intent.id, order.order_no)
+    refund_id = payments().refund_payment_intent(intent.id, idempotency_key=f"shop-refund-{intent.id}")
+    member = session.get(Member, order.member_id)
+    assert member is not None
+    audit.record("shop.order_refund", target_type="shop_order", target_id=order.order_no,
+                 detail={"payment_intent": intent.id, "refund": refund_id, "amount_yen": intent.amount},
+                 member_id=member.id)
+    queue_notice(session, member, "【ご返金】健康チェックキットのご注文",
+                 f"{member.name}様 取り消されたご注文（注文番号 {order.order_no}）に{yen(intent.amount)}のお支払いが"
+                 "ありましたので、全額を返金いたしました。カードのご利用明細への反映には日数がかかることがあります。")
+    session.flush()
 
 
 def mark_shipped(session: Session, order: ShopOrder, tracking_no: str | None = None) -> ShopOrder:
@@ -710,6 +806,10 @@ def _on_payment_intent(session: Session, obj: dict[str, Any]) -> str:
         log.warning("stripe payment_intent %s for an unknown order (%s)", intent_id, order_no)
         return "unknown_order"
     intent = payments().retrieve_payment_intent(intent_id)
+    if order.status == "cancelled" and intent.succeeded:
+        # A cancelled order is never revived by a late payment: the money goes back.
+        refund_late_payment(session, order, intent)
+        return "cancelled_order_refunded"
     if order.status != "awaiting_payment":
         return "order_unchanged"
     apply_payment_intent(session, order, intent)

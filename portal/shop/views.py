@@ -157,6 +157,36 @@ def order_pay(order_no: str):
     return redirect(url_for("shop.order_detail", order_no=order.order_no))
 
 
+@bp.route("/shop/orders/<order_no>/cancel", methods=["GET", "POST"], endpoint="order_cancel")
+@refuse_while_acting("注文の取り消しが")
+def order_cancel(order_no: str):
+    """GET: what is cancelled; POST: cancel the unpaid order."""
+    order = _order_or_404(order_no)
+    back = redirect(url_for("shop.order_detail", order_no=order.order_no))
+    if request.method == "GET":
+        try:
+            services.ensure_cancellable(order)
+        except ShopError as error:
+            flash(error.message, "error")
+            return back
+        return render_template("shop/order_cancel.html", order=order, form=ActionForm())
+    if not ActionForm().validate_on_submit():
+        flash(EXPIRED, "error")
+        return back
+    try:
+        services.cancel_order(db.session, current_member(), order)
+    except services.OrderPaidMeanwhile as error:
+        db.commit()  # keep the payment that was found
+        flash(error.message, "error")
+    except ShopError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.commit()
+        flash("ご注文を取り消しました。代金のご請求はありません。", "success")
+    return back
+
+
 @bp.post("/shop/orders/<order_no>/refresh", endpoint="order_refresh")
 def order_refresh(order_no: str):
     order = _order_or_404(order_no)
