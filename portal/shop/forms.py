@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField
+from wtforms import DateField, HiddenField, SelectField
 from wtforms.validators import DataRequired, Length, Regexp
 from wtforms.widgets import HiddenInput
 
@@ -10,7 +10,6 @@ from wtforms.widgets import HiddenInput
 class OrderForm(FlaskForm):
     person_id = SelectField("検査を受ける方", coerce=int, validate_choice=False,  # the service checks the household
                             validators=[DataRequired("検査を受ける方を選んでください。")])
-    confirm_mismatch = BooleanField("ご登録の性別と異なることを確認したうえで申し込みます")
     token = HiddenField(validators=[Length(min=16, max=64)])
 
 

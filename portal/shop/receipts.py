@@ -9,6 +9,7 @@ from portal.clock import to_tokyo, today
 from portal.jp.dates import format_date_jp
 from portal.jp.money import TAX_RATE_PERCENT, yen
 from portal.members.models import Member
+from portal.shop.catalogue import SHIPPING_FEE_YEN
 from portal.shop.models import ShopOrder
 
 ISSUER = "みらい共済生活協同組合"
@@ -35,6 +36,7 @@ class Receipt:
             ("品名", self.description),
             ("税抜金額", yen(self.subtotal_yen)),
             (f"消費税（{TAX_RATE_PERCENT}%）", yen(self.tax_yen)),
+            ("送料", yen(SHIPPING_FEE_YEN)),
             ("お支払日", format_date_jp(self.paid_on)),
             ("お支払方法", self.payment),
         ]

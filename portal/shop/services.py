@@ -24,7 +24,7 @@ from portal.gateways import GatewayError
 from portal.gateways.payments import (CardDeclined, InvoiceInfo, NotFoundAtProvider, PaymentIntentInfo,
                                      SubscriptionInfo, payments)
 from portal.idempotency import insert_once
-from portal.jp.dates import add_months, format_date_jp, format_month_day_jp
+from portal.jp.dates import add_months, age_on, format_date_jp, format_month_day_jp
 from portal.jp.money import tax_amount, tax_included, yen
 from portal.members.models import InsuredPerson, Member
 from portal.messaging.services import queue_notice
@@ -71,14 +71,32 @@ def get_offer(sku: str) -> Offer:
     return offer
 
 
-def check_recipient(session: Session, member: Member, offer: Offer, person_id: int | None,
-                    confirm_mismatch: bool) -> InsuredPerson:
+def ineligibility(offer: Offer, person: InsuredPerson, on: date) -> str | None:
+    """Why `person` cannot take this kit on `on` (the maker's sex and age rule), or None."""
+    if offer.sex and person.sex != offer.sex:
+        return f"{offer.sex_label}の方向けの検査です"
+    age = age_on(person.birth_date, on)
+    too_young = offer.min_age is not None and age < offer.min_age
+    too_old = offer.max_age is not None and age > offer.max_age
+    if too_young or too_old:
+        return f"{offer.eligibility_label}が対象です（{format_date_jp(on)}時点で{age}歳）"
+    return None
+
+
+def recipients(member: Member, offer: Offer, on: date | None = None) -> list[tuple[InsuredPerson, str | None]]:
+    """The household, each with the reason they cannot take this kit (None: they can)."""
+    on = on or today()
+    return [(person, ineligibility(offer, person, on)) for person in household(member)]
+
+
+def check_recipient(session: Session, member: Member, offer: Offer, person_id: int | None) -> InsuredPerson:
     person = session.get(InsuredPerson, person_id) if person_id else None
     if person is None or person.member_id != member.id:
         raise ShopError("検査を受ける方を、ご家族の中から選んでください。", field="person_id")
-    if offer.sex and person.sex != offer.sex and not confirm_mismatch:
-        raise ShopError(f"{offer.name}は{offer.sex_label}向けの検査です。{person.name}様のご登録の性別と異なります。"
-                        "このままお申し込みになる場合は、確認欄にチェックしてください。", field="confirm_mismatch")
+    reason = ineligibility(offer, person, today())
+    if reason:
+        raise ShopError(f"{person.name}様は、この検査をお申し込みいただけません。{offer.name}は{reason}。",
+                        field="person_id")
     return person
 
 
@@ -104,7 +122,7 @@ def _procedure(session: Session, procedure_id: int | None) -> ProcedureRequest |
 
 
 # --- one-time orders -----------------------------------------------------------------
-def place_order(session: Session, member: Member, sku: str, person_id: int | None, *, confirm_mismatch: bool,
+def place_order(session: Session, member: Member, sku: str, person_id: int | None, *,
                 token: str | None, staff_id: int | None = None) -> ShopOrder:
     """An order row first (one per form token), then its PaymentIntent.
 
@@ -117,7 +135,7 @@ def place_order(session: Session, member: Member, sku: str, person_id: int | Non
     if not can_buy(member):
         raise ShopError(NOT_ELIGIBLE)
     token = _check_token(token)
-    person = check_recipient(session, member, offer, person_id, confirm_mismatch)
+    person = check_recipient(session, member, offer, person_id)
     order = ShopOrder(
         order_no=new_order_no(), member_id=member.id, idempotency_key=token, sku=offer.sku,
         product_name=offer.name, insured_person_id=person.id, recipient_name=person.name, quantity=1,
@@ -407,7 +425,7 @@ def ensure_customer(session: Session, member: Member) -> str:
     return customer_id
 
 
-def subscribe(session: Session, member: Member, sku: str, person_id: int | None, *, confirm_mismatch: bool,
+def subscribe(session: Session, member: Member, sku: str, person_id: int | None, *,
               token: str | None, staff_id: int | None = None) -> ShopSubscription:
     """Start a regular course (カード登録待ち); the card is saved next with start_subscription."""
     offer = get_offer(sku)
@@ -416,7 +434,7 @@ def subscribe(session: Session, member: Member, sku: str, person_id: int | None,
     if not can_buy(member):
         raise ShopError(NOT_ELIGIBLE)
     token = _check_token(token)
-    person = check_recipient(session, member, offer, person_id, confirm_mismatch)
+    person = check_recipient(session, member, offer, person_id)
     existing = session.scalar(select(ShopSubscription).where(
         ShopSubscription.member_id == member.id, ShopSubscription.insured_person_id == person.id,
         ShopSubscription.status.in_(("active", "past_due")), ShopSubscription.idempotency_key != token))

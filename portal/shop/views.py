@@ -52,10 +52,11 @@ def _subscription_or_404(subscription_id: int):
 
 
 def _order_form(member: Member | None, offer: catalogue.Offer) -> OrderForm:
+    """Only the people of the household the kit is for are offered (the service checks again)."""
     form = OrderForm()
-    people = services.household(member) if member else []
+    people = services.recipients(member, offer) if member else []
     form.person_id.choices = [(0, "選んでください")] + [
-        (p.id, f"{p.name}（{p.relation_label}）") for p in people]
+        (p.id, f"{p.name}（{p.relation_label}）") for p, reason in people if reason is None]
     if not form.token.data:
         form.token.data = new_form_token()
     return form
@@ -64,7 +65,7 @@ def _order_form(member: Member | None, offer: catalogue.Offer) -> OrderForm:
 def _render_show(offer: catalogue.Offer, form: OrderForm | None, member: Member | None, status: int = 200):
     return render_template("shop/show.html", offer=offer, form=form, member=member,
                            eligible=services.can_buy(member), payments_available=payments().available,
-                           people=services.household(member) if member else []), status
+                           people=services.recipients(member, offer) if member else []), status
 
 
 @bp.get("/shop", endpoint="index")
@@ -92,8 +93,7 @@ def order(sku: str):
         return _render_show(offer, form, member, 422)
     action = services.subscribe if offer.is_subscription else services.place_order
     try:
-        result = action(db.session, member, offer.sku, form.person_id.data,
-                        confirm_mismatch=form.confirm_mismatch.data, token=form.token.data,
+        result = action(db.session, member, offer.sku, form.person_id.data, token=form.token.data,
                         staff_id=acting_staff_id())
     except ShopError as error:
         db.session.rollback()
@@ -115,12 +115,17 @@ def orders():
                            next_delivery=services.next_delivery_date)
 
 
+def _render_order(order, gateway, action_secret: str | None):
+    return render_template("shop/order.html", order=order, pay_form=PaymentForm(), action_form=ActionForm(),
+                           gateway=gateway, action_secret=action_secret, member=current_member(),
+                           shipping_fee_yen=catalogue.SHIPPING_FEE_YEN)
+
+
 @bp.get("/shop/orders/<order_no>", endpoint="order_detail")
 def order_detail(order_no: str):
     order = _order_or_404(order_no)
     gateway = payments()
-    return render_template("shop/order.html", order=order, pay_form=PaymentForm(), action_form=ActionForm(),
-                           gateway=gateway, action_secret=None)
+    return _render_order(order, gateway, None)
 
 
 @bp.post("/shop/orders/<order_no>/card-setup", endpoint="order_card_setup")
@@ -150,8 +155,7 @@ def order_pay(order_no: str):
         return redirect(url_for("shop.order_detail", order_no=order.order_no))
     db.commit()
     if result.action_client_secret:
-        return render_template("shop/order.html", order=order, pay_form=PaymentForm(), action_form=ActionForm(),
-                               gateway=payments(), action_secret=result.action_client_secret)
+        return _render_order(order, payments(), result.action_client_secret)
     if order.status == "paid":
         flash("お支払いが完了しました。ご注文ありがとうございます。", "success")
     return redirect(url_for("shop.order_detail", order_no=order.order_no))
