@@ -1,4 +1,5 @@
-"""`flask --app wsgi send-cover-end-notices` (daily) and `complete-change RECEIPT_NO`."""
+"""`flask --app wsgi send-cover-end-notices`, `remove-abandoned-uploads` (both in run-jobs) and
+`complete-change RECEIPT_NO`."""
 from __future__ import annotations
 
 import click
@@ -20,6 +21,20 @@ def register(app: Flask) -> None:
         db.session.commit()
         deliver_pending(db.session)
         click.echo(f"queued {sent} cover-end notices")
+
+    @app.cli.command("remove-abandoned-uploads")
+    def remove_abandoned_uploads_command() -> None:
+        """Delete name-change documents and claim files uploaded more than 24 hours ago but never sent."""
+        from portal.changes.uploads import remove_abandoned_uploads
+        from portal.clock import utcnow
+        from portal.gateways import GatewayError
+        from portal.gateways.storage import storage
+
+        try:
+            removed = remove_abandoned_uploads(db.session, storage(), utcnow())
+        except GatewayError as error:
+            fail(error.message)
+        click.echo(f"removed {len(removed)} abandoned uploads")
 
     @app.cli.command("complete-change")
     @click.argument("receipt_no")

@@ -308,7 +308,7 @@ def complete_cooling_off(session: Session, request: ProcedureRequest) -> int:
     application.status = "withdrawn"
     refund = int(detail["refund_yen"])
     procedures.change_status(session, request, "completed",
-                             f"お申込みを取り消しました。お支払いいただいた {refund:,}円を全額ご返金します。"
+                             f"お申込みを取り消しました。お支払いいただいた掛金 {refund:,}円を全額ご返金します。"
                              if refund else "お申込みを取り消しました。掛金のお引き落としはありません。")
     return refund
 
@@ -362,8 +362,8 @@ def complete_withdrawal(session: Session, request: ProcedureRequest, on: date) -
     member.status = "withdrawn"
     refund_on = date.fromisoformat(detail["refund_on"])
     procedures.change_status(session, request, "completed",
-                             f"脱退の手続きが完了しました。出資金 {int(detail['refund_yen']):,}円は"
-                             f"{refund_on.year}年{refund_on.month}月{refund_on.day}日にお振り込みします。")
+                             f"出資金 {int(detail['refund_yen']):,}円は"
+                             f"{refund_on.year}年{refund_on.month}月{refund_on.day}日にご登録の口座へお振り込みします。")
     return int(detail["refund_yen"])
 
 
@@ -463,7 +463,11 @@ def complete_beneficiary_change(session: Session, request: ProcedureRequest) -> 
 # ----------------------------------------------------------------- 指定代理請求人
 
 def current_proxy(session: Session, member: Member) -> ProxyClaimant | None:
-    return session.scalar(select(ProxyClaimant).where(ProxyClaimant.member_id == member.id,
+    return current_proxy_of(session, member.id)
+
+
+def current_proxy_of(session: Session, member_id: int) -> ProxyClaimant | None:
+    return session.scalar(select(ProxyClaimant).where(ProxyClaimant.member_id == member_id,
                                                       ProxyClaimant.status == "active"))
 
 

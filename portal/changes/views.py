@@ -4,6 +4,8 @@ Every one goes form → confirmation page (what happens, and the money) → rece
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from portal import audit
@@ -230,3 +232,21 @@ def name():
 @bp.app_template_global("cover_end")
 def cover_end_global(contract):
     return cover_end.cover_end(contract)
+
+
+@bp.app_template_global("last_covered_day")
+def last_covered_day_global(contract):
+    """A contract's end_date is the first day without cover; members are shown the
+    last day with cover, as on the cancellation's confirmation page."""
+    return contract.end_date - timedelta(days=1) if contract.end_date else None
+
+
+@bp.app_template_global("beneficiary_of")
+def beneficiary_of_global(contract):
+    """The named death-benefit beneficiary in effect, for the contract page."""
+    return services.current_beneficiary(db.session, contract)
+
+
+@bp.app_template_global("proxy_claimant_of")
+def proxy_claimant_of_global(member_id: int):
+    return services.current_proxy_of(db.session, member_id)

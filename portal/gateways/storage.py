@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,10 +38,20 @@ def check_key(key: str) -> str:
     return key
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    modified_at: datetime  # UTC
+
+
 class Storage(Protocol):
     def save(self, key: str, data: bytes, content_type: str) -> None: ...
 
     def open(self, key: str) -> bytes: ...
+
+    def list(self, prefix: str) -> Iterator[StoredFile]: ...
+
+    def delete(self, key: str) -> None: ...
 
     def url_for(self, key: str, expires: int = 300) -> str | None: ...
 
@@ -73,6 +86,23 @@ class LocalStorage:
             return path.read_bytes()
         except OSError as error:
             raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def list(self, prefix: str) -> Iterator[StoredFile]:
+        """Every file whose key starts with the folder `prefix` (half-written files excluded)."""
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.endswith(".part"):
+                modified = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+                yield StoredFile(path.relative_to(self.root).as_posix(), modified)
+
+    def delete(self, key: str) -> None:
+        """Remove a file; one already gone is not an error."""
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as error:
+            raise GatewayError(SAVE_FAILED, detail=str(error)) from error
 
     def url_for(self, key: str, expires: int = 300) -> str | None:
         check_key(key)
@@ -119,6 +149,26 @@ class S3Storage:
             return response["Body"].read()
         except (BotoCoreError, ClientError) as error:
             raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def list(self, prefix: str) -> Iterator[StoredFile]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=check_key(prefix.rstrip("/")) + "/")
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield StoredFile(item["Key"], item["LastModified"].astimezone(timezone.utc))
+        except (BotoCoreError, ClientError) as error:
+            raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        except (BotoCoreError, ClientError) as error:
+            raise GatewayError(SAVE_FAILED, detail=str(error)) from error
 
     def ping(self) -> None:
         """Raise GatewayError unless the bucket answers (readiness)."""

@@ -115,7 +115,7 @@ def submit_inquiry(session: Session, member: Member, *, topic: str, subject: str
     session.add(inquiry)
     session.flush()
     queue_notice(session, member, "【受付】お問い合わせ",
-                 f"{member.name}様 お問い合わせを受け付けました（受付番号 {request.receipt_no}）。"
+                 f"{member.name}様\nお問い合わせ（受付番号 {request.receipt_no}）を受け付けました。"
                  f"{due.month}月{due.day}日までにマイページでご回答します。")
     return inquiry
 
@@ -183,7 +183,7 @@ def staff_reply(session: Session, inquiry_id: int, body: str, *, staff_id: int,
     assert request is not None and member is not None
     procedures.change_status(session, request, "completed", "回答しました", notify=False)
     queue_notice(session, member, "【回答】お問い合わせ",
-                 f"{member.name}様 お問い合わせ（受付番号 {request.receipt_no}）に回答しました。"
+                 f"{member.name}様\nお問い合わせ（受付番号 {request.receipt_no}）に回答しました。"
                  "マイページの「ヘルプ・お問い合わせ」でご覧ください。")
     session.flush()
     return message

@@ -24,7 +24,9 @@ from sqlalchemy import text
 
 log = logging.getLogger(__name__)
 
-DEFAULT_JOBS = ("deliver-outbox", "publish-scheduled")
+DEFAULT_JOBS = ("deliver-outbox", "publish-scheduled", "send-cover-end-notices", "remove-abandoned-uploads")
+# Jobs that need not run every round: at most once per this many seconds per process.
+MIN_SECONDS_BETWEEN = {"send-cover-end-notices": 3600, "remove-abandoned-uploads": 3600}
 # Any fixed number identifies the lock; this one spells "MYPG".
 ADVISORY_LOCK_KEY = 0x4D595047
 
@@ -83,16 +85,24 @@ def run_job(app: Flask, name: str) -> bool:
     return True
 
 
+def is_due(name: str, now: float, last_run: dict[str, float]) -> bool:
+    """Whether `name` runs this round (monotonic seconds; hourly jobs once an hour)."""
+    return name not in last_run or now - last_run[name] >= MIN_SECONDS_BETWEEN.get(name, 0)
+
+
 def loop(app: Flask, jobs: tuple[str, ...], interval: float, once: bool) -> int:
     """Run `jobs` every `interval` seconds while holding the lock; returns how many
     rounds this process ran (0 when another process held the lock)."""
     rounds = 0
+    last_run: dict[str, float] = {}
     while True:
         with job_lock(app) as held:
             while held:
                 started = time.monotonic()
                 for name in jobs:
-                    run_job(app, name)
+                    if is_due(name, started, last_run):
+                        last_run[name] = started
+                        run_job(app, name)
                 rounds += 1
                 if once:
                     return rounds

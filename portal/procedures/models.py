@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.db import Base, UTCDateTime, sql_in
+from portal.procedures.wording import STATUS_LABELS, status_label
 
 PROCEDURE_KINDS = (
     "address_change", "phone_change", "email_change", "bank_account_change",
@@ -44,29 +45,7 @@ KIND_LABELS = {
     "inquiry": "お問い合わせ",
     "other": "その他のお手続き",
 }
-# Status codes are stored; members see the Japanese label.
-STATUS_LABELS = {
-    "received": "受付済",
-    "reviewing": "確認中",
-    "under_review": "審査中",
-    "completed": "完了",
-    "approved": "成立",
-    "declined": "不成立",
-    "awaiting_payment": "支払待ち",
-    "paid": "支払済",
-    "shipped": "発送済",
-    "cancelled": "取消",
-    "failed": "失敗",
-    "active": "継続中",
-    "checking_documents": "書類確認中",
-    "awaiting_documents": "追加書類のお願い",
-    "returned": "差し戻し",
-    "withdrawn": "取り下げ",
-    "preparing_shipment": "発送準備中",
-    "visit_proposed": "立会い調査日のご提案",
-    "visit_scheduled": "立会い調査日決定",
-    "not_payable": "お支払いできません",
-}
+# Status codes are stored; members see the Japanese label (portal/procedures/wording.py).
 STATUSES = tuple(STATUS_LABELS)
 OPEN_STATUSES = ("received", "reviewing", "under_review", "awaiting_payment", "paid", "active",
                  "checking_documents", "awaiting_documents", "preparing_shipment", "visit_proposed",
@@ -109,7 +88,7 @@ class ProcedureRequest(Base):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return status_label(self.kind, self.status)
 
     @property
     def is_open(self) -> bool:
@@ -129,4 +108,4 @@ class ProcedureEvent(Base):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return status_label(self.request.kind, self.status)

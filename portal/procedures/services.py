@@ -18,6 +18,7 @@ from portal import idempotency
 from portal.clock import now_tokyo, utcnow
 from portal.members.models import Member
 from portal.messaging.services import queue_notice
+from portal.procedures import wording
 from portal.procedures.models import KIND_LABELS, STATUS_LABELS, ProcedureEvent, ProcedureRequest
 from portal.service_errors import ServiceError
 
@@ -63,8 +64,8 @@ def start(session: Session, member: Member, kind: str, summary: str, *,
         raise ProcedureError("この申込はすでに処理されています。")
     if notify and created:
         queue_notice(session, member, f"【受付】{request.kind_label}",
-                     f"{member.name}様 {request.kind_label}を受け付けました。受付番号 {request.receipt_no}。"
-                     "状況はマイページの「手続き状況」でご確認いただけます。")
+                     wording.notice(request.kind_label, kind, status, request.receipt_no, member.name,
+                                    still_open=request.is_open))
     return request
 
 
@@ -80,14 +81,9 @@ def change_status(session: Session, request: ProcedureRequest, status: str, note
     if notify:
         member = session.get(Member, request.member_id)
         assert member is not None
-        head = f"{member.name}様 {request.kind_label}（受付番号 {request.receipt_no}）"
-        if status == previous and note:  # a step within the same status: say only what happened
-            text = f"{head}：{note}"
-        else:
-            text = f"{head}の状況が「{STATUS_LABELS[status]}」になりました。"
-            if note:
-                text += f" {note}"
-        queue_notice(session, member, f"【状況】{request.kind_label}", text)
+        queue_notice(session, member, f"【状況】{request.kind_label}",
+                     wording.notice(request.kind_label, request.kind, status, request.receipt_no, member.name,
+                                    note, same_status=status == previous, still_open=request.is_open))
     return request
 
 
@@ -119,5 +115,5 @@ def open_notices(session: Session, member: Member, limit: int = 5) -> list[dict[
     """Procedures still in progress, as My Page notices (one query on every /mypage:
     a prebuilt statement, and rows rather than objects since nothing is changed)."""
     rows = session.execute(_open_notices_statement(), {"member_id": member.id, "limit": limit})
-    return [{"text": f"{KIND_LABELS[kind]}（受付番号 {receipt_no}）は「{STATUS_LABELS[status]}」です。",
+    return [{"text": f"{KIND_LABELS[kind]}（受付番号 {receipt_no}）は「{wording.status_label(kind, status)}」です。",
              "url": "/requests", "level": "info"} for kind, status, receipt_no in rows]

@@ -21,10 +21,10 @@ def test_a_step_within_the_same_status_is_not_announced_as_a_status_change(db_se
     request = procedures.start(db_session, member, "subscription", "定期コース", status="active")
     procedures.change_status(db_session, request, "active", "解約を受け付けました。3月31日で終了します。")
     body = db_session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first().body
-    assert "になりました" not in body and "：解約を受け付けました。" in body
-    procedures.change_status(db_session, request, "cancelled", "終了しました。")
+    assert "になりました" not in body and "について、解約を受け付けました。" in body
+    procedures.change_status(db_session, request, "cancelled", "3月31日で終了しました。")
     body = db_session.query(OutboxMessage).order_by(OutboxMessage.id.desc()).first().body
-    assert "状況が「取消」になりました。" in body
+    assert "状況が「" not in body and "について、3月31日で終了しました。" in body
 
 
 @pytest.mark.parametrize("endpoint, message", [

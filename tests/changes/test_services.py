@@ -247,7 +247,8 @@ def test_name_change_document_is_private_and_stripped(app, db_session, make_memb
 
 # ----------------------------------------------------------------- cover end
 
-def test_kodomo_cover_ends_at_the_renewal_after_the_18th_birthday(db_session, make_member, make_contract):
+def kodomo_ending_march_2027(db_session, make_member, make_contract):
+    """A こども保障 of a child born 20 Jan 2009, renewing each 1 April: cover ends 31 Mar 2027."""
     from portal.members.models import InsuredPerson
 
     member = make_member()
@@ -255,7 +256,11 @@ def test_kodomo_cover_ends_at_the_renewal_after_the_18th_birthday(db_session, ma
                           birth_date=date(2009, 1, 20), sex="male")
     db_session.add(child)
     db_session.flush()
-    contract = make_contract(member, "KOKUMIN_KODOMO", insured=child, start=date(2012, 4, 1), units=1)
+    return member, make_contract(member, "KOKUMIN_KODOMO", insured=child, start=date(2012, 4, 1), units=1)
+
+
+def test_kodomo_cover_ends_at_the_renewal_after_the_18th_birthday(db_session, make_member, make_contract):
+    member, contract = kodomo_ending_march_2027(db_session, make_member, make_contract)
     end = cover_end.cover_end(contract)
     assert end.last_day == date(2027, 3, 31) and end.offers_adult_plan
     assert cover_end.send_cover_end_notices(db_session, date(2027, 1, 29)) == 0  # 61 days before

@@ -7,6 +7,7 @@ unless PORTAL_E2E=required (CI), where it fails.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,15 +69,15 @@ def localstripe(tmp_path_factory):
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory, chromium_path, localstripe):
+@contextlib.contextmanager
+def e2e_server(db_path: Path, log_name: str = "e2e-server.log", stripe: str | None = None) -> Iterator[str]:
+    """serve.py on a free port with the SQLite database at `db_path`; yields its base URL."""
     port = _free_port()
-    db_path = tmp_path_factory.mktemp("e2e") / "portal.db"
     ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS.parent / "e2e-server.log", "wb")
+    log = open(ARTIFACTS.parent / log_name, "wb")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    if localstripe:
-        env.update(PORTAL_STRIPE_API_BASE=localstripe, PORTAL_STRIPE_SECRET_KEY="sk_test_e2e",
+    if stripe:
+        env.update(PORTAL_STRIPE_API_BASE=stripe, PORTAL_STRIPE_SECRET_KEY="sk_test_e2e",
                    PORTAL_STRIPE_PUBLISHABLE_KEY="pk_test_e2e", PORTAL_STRIPE_WEBHOOK_SECRET="whsec_e2e")
     for name in ("PORTAL_DATABASE_URL", "PORTAL_REDIS_URL", "PORTAL_SMS_BACKEND", "PORTAL_MAIL_BACKEND"):
         env.pop(name, None)
@@ -92,14 +94,22 @@ def live_server(tmp_path_factory, chromium_path, localstripe):
                     break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError("the e2e server exited; see e2e-server.log")
+                raise RuntimeError(f"the e2e server exited; see {log_name}")
             time.sleep(0.3)
     else:
         process.kill()
         raise RuntimeError("the e2e server did not start in 60 s")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, chromium_path, localstripe):
+    with e2e_server(tmp_path_factory.mktemp("e2e") / "portal.db", stripe=localstripe) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

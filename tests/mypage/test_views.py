@@ -62,7 +62,7 @@ def test_procedure_in_progress_is_a_notice(client, db_session, demo):
         db_session.flush()
         sign_in(client, db_session, demo["taro"])
         html = client.get("/mypage").text
-    assert f"住所変更（受付番号 {request.receipt_no}）は「受付済」です。" in html
+    assert f"住所変更（受付番号 {request.receipt_no}）は「受付済み」です。" in html
     assert done.receipt_no not in html
 
 
