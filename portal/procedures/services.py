@@ -23,8 +23,6 @@ from portal.procedures.models import KIND_LABELS, STATUS_LABELS, ProcedureEvent,
 from portal.service_errors import ServiceError
 
 
-FIRST_EVENT_NOTES = {"received": "受け付けました", "completed": "お手続きが完了しました",
-                     "checking_documents": "受け付けました。書類を確認しています"}
 
 
 class ProcedureError(ServiceError):
@@ -57,8 +55,9 @@ def start(session: Session, member: Member, kind: str, summary: str, *,
         made_by_staff_id=staff_id,
         detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else None,
     )
-    # The first event says what happened: "完了：受け付けました" read as a contradiction.
-    request.events.append(ProcedureEvent(status=status, note=FIRST_EVENT_NOTES.get(status)))
+    # The first event says what comes next; a note that repeats or contradicts its
+    # status read wrong ("受付済み：受け付けました", "完了：受け付けました").
+    request.events.append(ProcedureEvent(status=status, note=wording.sentences(kind, status)[1] or None))
     request, created = idempotency.insert_once(session, request)
     if request.member_id != member.id:
         raise ProcedureError("この申込はすでに処理されています。")

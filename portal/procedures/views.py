@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.clock import today
 from portal.extensions import db
-from portal.procedures import services
+from portal.procedures import services, wording
 from portal.procedures.models import ProcedureRequest
 from portal.users import current_member
 
@@ -41,4 +41,5 @@ def index():
 def show(receipt_no: str):
     row = get_request_or_404(receipt_no)
     return render_template("procedures/show.html", r=row, pending=_is_pending(row, today()),
-                           detail=services.detail_of(row))
+                           detail=services.detail_of(row),
+                           next_step=wording.sentences(row.kind, row.status)[1] if row.is_open else "")

@@ -11,9 +11,10 @@ from portal.procedures import services as procedures
 def test_a_procedure_done_at_once_does_not_say_received_under_done(db_session, make_member):
     member = make_member()
     done = procedures.start(db_session, member, "certificate_pdf", "PDF", status="completed")
-    assert [(e.status_label, e.note) for e in done.events] == [("完了", "お手続きが完了しました")]
+    assert [(e.status_label, e.note) for e in done.events] == [("完了", None)]
     received = procedures.start(db_session, member, "address_change", "住所")
-    assert received.events[0].note == "受け付けました"
+    assert [(e.status_label, e.note) for e in received.events] == [
+        ("受付済み", "担当者が内容を確認し、進み具合をお知らせします。")]
 
 
 def test_a_step_within_the_same_status_is_not_announced_as_a_status_change(db_session, make_member):

@@ -84,3 +84,13 @@ def test_procedures_send_these_sentences(db_session, make_member):
     body = _last_body(db_session, member)
     assert body.endswith(f"解約（受付番号 {request.receipt_no}）が完了しました。保障は2026年12月31日までです。")
     assert request.status_label == "完了" and [e.status_label for e in request.events] == ["受付済み", "完了"]
+
+
+def test_the_request_page_says_what_comes_next(member_client, db_session):
+    request = procedures.start(db_session, member_client.member, "name_change", "氏名変更",
+                               status="checking_documents")
+    page = member_client.get(f"/requests/{request.receipt_no}").text
+    assert "今後の流れ" in page and "確認が終わり、お名前を変更しましたらお知らせします。" in page
+    procedures.change_status(db_session, request, "completed", "お名前を変更しました。")
+    page = member_client.get(f"/requests/{request.receipt_no}").text
+    assert "今後の流れ" not in page and "お名前を変更しました。" in page

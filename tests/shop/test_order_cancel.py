@@ -62,7 +62,7 @@ def test_an_unpaid_order_is_cancelled_after_a_confirmation_page_once(shopper, st
     assert _count(db_session, AuditLog, AuditLog.action == "shop.order_cancel",
                   AuditLog.target_id == order.order_no) == 1
     notices = list(db_session.scalars(select(OutboxMessage.body).where(
-        OutboxMessage.member_id == shopper.member.id, OutboxMessage.body.contains("取消"))))
+        OutboxMessage.member_id == shopper.member.id, OutboxMessage.body.contains("取り消しました"))))
     assert len(notices) == 1 and "代金のご請求はありません" in notices[0]
     assert order not in services.orders_to_ship(db_session)
     assert all(item.request.id != procedure.id for item in work_queue(db_session).items)
