@@ -659,7 +659,7 @@ def skip_next_delivery(session: Session, member: Member, subscription: ShopSubsc
     procedure = _procedure(session, subscription.procedure_id)
     if procedure is not None:
         change_status(session, procedure, procedure.status,
-                      note=f"{format_date_jp(skipped)}のお届けをスキップしました。次回のご請求は"
+                      note=f"{format_date_jp(skipped)}ご請求分のお届けをスキップしました。次回のご請求は"
                            f"{format_date_jp(subscription.next_charge_at)}です。")
     audit.record("shop.subscription_skip", target_type="shop_subscription", target_id=subscription.id,
                  detail={"skipped": charge_on.isoformat()}, member_id=member.id)

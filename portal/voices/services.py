@@ -187,19 +187,16 @@ def submit_voice(session: Session, *, kind: str, topic: str, body: str, wants_re
     subject = "【受付】お客さまの声"
     reply_note = ("ご回答はマイページの「お客さまの声」でもご確認いただけます。" if member
                   else "担当者よりご連絡いたします。") if voice.wants_reply else "今後の業務改善に活かしてまいります。"
+    thanks = f"お客さまの声をお寄せいただき、ありがとうございます（受付番号 {voice.receipt_no}）。{reply_note}"
     messages: list[OutboxMessage] = []
     if member is not None:
-        message = queue_notice(session, member, subject,
-                               f"{member.name}様 貴重なご意見をお寄せいただきありがとうございます。"
-                               f"受付番号 {voice.receipt_no}。{reply_note}", topic="voice")
+        message = queue_notice(session, member, subject, f"{member.name}様 {thanks}", topic="voice")
         if message is not None:
             messages.append(message)
     else:
         assert contact is not None
         messages.append(queue_message(session, channel=contact.channel, recipient=contact.recipient,
-                                      subject=subject,
-                                      body=f"{name}様 貴重なご意見をお寄せいただきありがとうございます。"
-                                           f"受付番号 {voice.receipt_no}。{reply_note}"))
+                                      subject=subject, body=f"{name}様 {thanks}"))
     return Submission(voice, created=True, messages=messages)
 
 

@@ -158,6 +158,17 @@ def test_pregnancy_is_asked_only_about_a_female_insured_person(member_client, db
     assert "妊娠" in member_client.get("/enroll/declaration").text
 
 
+def test_the_declaration_page_says_truly_what_is_kept(member_client, db_session):
+    """The answers are stored with an application; only a 'yes' leaves nothing behind."""
+    member = _with_account(db_session, member_client.member)
+    plans = member_client.get("/enroll").text
+    assert "保障内容は組合員価格" not in plans and "表示の掛金は月額です" in plans
+    member_client.post("/enroll", data={"plan": _option(db_session, member, "KOKUMIN_SOGO", None).key})
+    page = member_client.get("/enroll/declaration").text
+    assert "回答内容は保存しません" not in page
+    assert "ご回答はお申し込みとともに保存し" in page
+
+
 def test_unanswered_declaration_and_missing_consent_are_explained(member_client, db_session):
     member = _with_account(db_session, member_client.member)
     key = _option(db_session, member, "KOKUMIN_SOGO", None).key

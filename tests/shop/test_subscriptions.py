@@ -119,6 +119,7 @@ def test_skip_shows_what_is_skipped_before_it_is_done(shopper, stripe_app, db_se
     assert _course(db_session).next_charge_at == course.next_charge_at
     assert _audits(db_session, "shop.subscription_skip") == 1
     assert sum("スキップしました" in n for n in _notes(db_session, course)) == 1
+    assert f"{format_date_jp(charge_on)}ご請求分のお届けをスキップしました" in _notes(db_session, course)[-1]
     # the following delivery cannot be skipped until the skipped date has passed
     later = shopper.get(f"/shop/subscriptions/{course.id}/skip", follow_redirects=True).text
     assert "すでにスキップしています" in later

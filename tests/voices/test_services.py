@@ -85,7 +85,9 @@ def test_member_submission_queues_acknowledgement(db_session, make_member):
     [message] = result.messages
     assert message.member_id == member.id
     assert message.channel == "sms" and message.recipient == "+81" + member.phone[1:]
-    assert result.voice.receipt_no in message.body
+    # a thank-you is not a "valuable opinion", and the number is not a clipped sentence of its own
+    assert f"お客さまの声をお寄せいただき、ありがとうございます（受付番号 {result.voice.receipt_no}）。" \
+        in message.body
 
 
 def test_same_token_gives_one_voice(db_session, make_member):
