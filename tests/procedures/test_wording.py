@@ -90,7 +90,7 @@ def test_the_request_page_says_what_comes_next(member_client, db_session):
     request = procedures.start(db_session, member_client.member, "name_change", "氏名変更",
                                status="checking_documents")
     page = member_client.get(f"/requests/{request.receipt_no}").text
-    assert "今後の流れ" in page and "確認が終わり、お名前を変更しましたらお知らせします。" in page
+    assert "今後の流れ" in page and page.count("確認が終わり、お名前を変更しましたらお知らせします。") == 1
     procedures.change_status(db_session, request, "completed", "お名前を変更しました。")
     page = member_client.get(f"/requests/{request.receipt_no}").text
     assert "今後の流れ" not in page and "お名前を変更しました。" in page
