@@ -50,10 +50,13 @@ RAW_ELEMENTS = {"script", "style", "textarea", "title", "option", "pre", "code",
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
                  "track", "wbr"}
 
-_TAG = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+# Comments, CDATA, declarations (<!doctype html>) and tags pass untouched.
+_TAG = re.compile(r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<![a-zA-Z][^>]*>|<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
                   re.S)
 _PHRASE_CLASS = re.compile(r"""class\s*=\s*["'][^"']*\b(?:btn|phrases)\b""")
 _NO_TYPESET_CLASS = re.compile(r"""class\s*=\s*["'][^"']*\bno-typeset\b""")
+# A "<" in text that a longer source could still turn into a tag or comment.
+_MAY_OPEN_TAG = re.compile(r"<[/!a-zA-Z]")
 _HAS_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 _NOWRAP_OPEN = '<span class="nowrap">'
@@ -121,22 +124,72 @@ def nowrap(value: object) -> Markup:
     return Markup(f"{_NOWRAP_OPEN}{escape(value)}</span>")
 
 
+# A page's typesetting state at a tag boundary: the open elements (tag, and the
+# state to restore when it closes), then whether the text here is left raw, gets
+# phrase breaks, or is already inside a nowrap span. Tuples: hashable, a cache key.
+_State = tuple[tuple[tuple[str, bool, bool, bool], ...], bool, bool, bool]
+
+
 def typeset_html(source: str, *, all_phrases: bool = False) -> str:
     """Apply both rules to the text nodes of an HTML fragment; tags pass untouched.
 
     Text inside RAW_ELEMENTS and inside anything marked ``class="no-typeset"`` is
     left alone; text inside PHRASE_ELEMENTS (or ``.btn`` / ``.phrases``) also gets
     phrase breaks. Text already inside a ``nowrap`` span is not split again.
+
+    A rendered page is mostly the lines of the last one: it is cut after every
+    ``>`` that ends a line, and each piece's result is remembered for the state it
+    starts in (_typeset_piece), so only what changed (a name, an amount, a token)
+    is typeset again. The output is exactly that of one pass over the whole source
+    (_typeset_pass): a piece is only taken alone when it provably tokenizes the
+    same; from the first one that does not, the rest is done in one pass.
     """
+    state: _State = ((), False, all_phrases, False)
+    pieces = source.split(">\n")
+    last = len(pieces) - 1
     out: list[str] = []
-    stack: list[tuple[str, bool, bool, bool]] = []  # (tag, raw, phrases, nowrap)
-    raw = False
-    in_phrase = all_phrases
-    in_nowrap = False
+    pos = 0
+    for i, piece in enumerate(pieces):
+        if i == last:
+            out.append(_typeset_pass(source[pos:], state)[0] if pos < len(source) else "")
+            break
+        piece = f"\n{piece}>" if i else f"{piece}>"
+        done = _typeset_piece(piece, state)
+        if done is None:
+            out.append(_typeset_pass(source[pos:], state)[0])
+            break
+        out.append(done[0])
+        state = done[1]
+        pos += len(piece)
+    return "".join(out)
+
+
+@lru_cache(maxsize=16384)
+def _typeset_piece(piece: str, state: _State) -> tuple[str, _State] | None:
+    """A piece ending in ``>``, typeset alone; None when that could differ from the
+    whole page's pass. Every match of _TAG is decided by the characters up to its
+    own ``>`` (quotes pair up, a comment ends at its first ``-->``), so a piece
+    whose every ``<`` that could open a tag does, and whose last tag ends the
+    piece, tokenizes as it does inside the page. Such a ``<`` left as text (a tag
+    or comment cut by the split, ``a <b``) makes the piece refuse; ``<!doctype``
+    and ``a < b`` cannot open a tag anywhere."""
+    out, after, clean = _typeset_pass(piece, state, strict=True)
+    return (out, after) if clean else None
+
+
+def _typeset_pass(source: str, state: _State, *, strict: bool = False) -> tuple[str, _State, bool]:
+    """One pass over the tags and text of `source` from `state`: (HTML, state after,
+    True). With `strict`, ("", state, False) as soon as a ``<`` that could open a
+    tag is text or text ends the source (see _typeset_piece)."""
+    stack_tuple, raw, in_phrase, in_nowrap = state
+    stack = list(stack_tuple)
+    out: list[str] = []
     pos = 0
     for match in _TAG.finditer(source):
         text = source[pos:match.start()]
         if text:
+            if strict and "<" in text and _MAY_OPEN_TAG.search(text):
+                return "", state, False
             out.append(_text(text, raw or in_nowrap, in_phrase))
         out.append(match.group(0))
         pos = match.end()
@@ -160,8 +213,10 @@ def typeset_html(source: str, *, all_phrases: bool = False) -> str:
             in_nowrap = True
     tail = source[pos:]
     if tail:
+        if strict:
+            return "", state, False
         out.append(_text(tail, raw or in_nowrap, in_phrase))
-    return "".join(out)
+    return "".join(out), (tuple(stack), raw, in_phrase, in_nowrap), True
 
 
 def _text(escaped: str, leave: bool, phrases_here: bool) -> str:

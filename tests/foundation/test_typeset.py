@@ -74,3 +74,45 @@ def test_pages_are_typeset_when_served(typeset_client):
     assert '<span class="nowrap">0120-00-0000</span>' in html
     assert re.search(r'<(h1|h2|legend|label)[^>]*><span class="phrases">[^<]*<wbr>', html)
     assert 'aria-current="step"' in html
+
+
+# A page is typeset piece by piece (cut after each ">" that ends a line) with the
+# pieces remembered; the result must be exactly one pass over the whole source.
+TRICKY_SOURCES = [
+    '<!doctype html>\n<html lang="ja">\n<h1>認証コードの入力</h1>\n<p>2026年11月30日</p>\n',
+    # a tag whose quoted attribute holds ">" and a line break
+    '<p>\n<a title="<b>\n">1,000円</a>\n<b>\n2,000円</b>\n</p>\n',
+    # a comment across the cut: the "<b>" inside it is no tag
+    '<div>\n<!-- <b>\n 3件 -->\n<h2>保障内容の確認</h2>\n</div>\n',
+    '<div>\n<![CDATA[ <b>\n 4件 ]]>\n<h2>5件</h2>\n',
+    # raw text: a script that compares, a textarea that holds a cut tag
+    '<script>\nif (a <b>\n1) {}\n</script>\n<p>6件</p>\n',
+    '<textarea>\n<h1>\n7件</textarea>\n<h1>お申し込み内容の確認</h1>\n',
+    # unclosed and stray tags across lines; text with "<" that opens nothing
+    '<section>\n<h3>\n8件\n</section>\n</h3>\n<p>a < b で 9件</p>\n<th>\n10円\n',
+    # a ">" that ends a line inside text: the text node is not cut
+    '<p>\nA >\n13件</p>\n<h2>ご契約 >\n一覧</h2>\n',
+    '<span class="nowrap">\n11件\n</span>\n12件<label>\n受付番号 R2612-XSTYVQPY の件</label>\n',
+]
+
+
+@pytest.mark.parametrize("source", TRICKY_SOURCES)
+@pytest.mark.parametrize("all_phrases", [False, True])
+def test_typesetting_in_pieces_is_exactly_one_pass(source, all_phrases):
+    from portal.jp.typeset import _typeset_pass
+    whole = _typeset_pass(source, ((), False, all_phrases, False))[0]
+    assert typeset_html(source, all_phrases=all_phrases) == whole
+    assert typeset_html(source, all_phrases=all_phrases) == whole  # again, from the remembered pieces
+
+
+def test_served_pages_are_exactly_one_pass_and_mostly_remembered(make_app):
+    from portal.jp.typeset import _typeset_pass, _typeset_piece
+    client = make_app(TYPESET_HTML=False).test_client()
+    pages = [client.get(path).text for path in ("/login", "/signup", "/help")]
+    for source in pages:
+        assert typeset_html(source) == _typeset_pass(source, ((), False, False, False))[0]
+        before = _typeset_piece.cache_info()
+        typeset_html(source)
+        after = _typeset_piece.cache_info()
+        assert after.misses - before.misses <= 2  # only what changed is typeset again
+        assert after.hits - before.hits >= source.count(">\n") - 2
