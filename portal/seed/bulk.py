@@ -5,7 +5,7 @@ import random
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
@@ -13,7 +13,6 @@ from portal.contracts.catalogue import coverage_rows
 from portal.contracts.models import Contract, Coverage
 from portal.members.models import InsuredPerson, Member, kana_keys
 from portal.seed.household import ensure_products
-
 FAMILY_NAMES = ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤",
                 "吉田", "山口", "松本", "井上", "木村", "林", "斎藤", "清水", "山崎", "森",
                 "池田", "橋本", "阿部", "石川", "山下", "中島", "石井", "小川", "前田", "岡田"]
@@ -29,17 +28,81 @@ GIVEN = [("一郎", "イチロウ", "male"), ("花子", "ハナコ", "female"), 
 _KEYS = {(f, g): kana_keys(f"{FAMILY_KANA[f]} {GIVEN[g][1]}") for f in range(len(FAMILY_KANA)) for g in range(len(GIVEN))}
 
 
+# From this many members on, PostgreSQL loads without the foreign keys and
+# secondary indexes of the four tables and makes them again at the end: checking
+# 40 coverage rows a member one by one costs more than writing them.
+BULK_MODE_FROM = 20_000
+
+
 def seed_bulk(session: Session, count: int, *, batch: int = 5_000,
-              progress: Callable[[int], None] | None = None) -> int:
+              progress: Callable[[int], None] | None = None, bulk_mode: bool | None = None) -> int:
     """Insert `count` members, each with one insured person and two contracts, fast.
 
     Core multi-row inserts with ids assigned here: no ORM objects, no per-row round trips.
     Password hashes are left empty (bulk members are not registered), except that
     a benchmark can register one itself. `progress(n)` is called after each batch
     with the number of members it added (the CLI's progress bar).
+
+    On PostgreSQL with `bulk_mode` (default: from BULK_MODE_FROM members) the whole
+    load is one transaction that drops the foreign keys and secondary indexes of
+    the tables it fills, COPYs, and makes them again (the foreign keys validated):
+    a failure or an interrupted run leaves the schema as it was.
     """
     if count <= 0:
         raise ValueError("--members must be a positive number")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if bulk_mode is None:
+        bulk_mode = count >= BULK_MODE_FROM
+    if not (postgres and bulk_mode):
+        return _load(session, count, batch, progress, commit=True)
+    session.commit()
+    try:
+        saved = _drop_checks(session)
+        done = _load(session, count, batch, progress, commit=False)
+        _restore_checks(session, saved)
+        session.commit()
+    except BaseException:
+        session.rollback()  # DDL is transactional: the dropped keys and indexes come back
+        raise
+    _after_bulk_load(session)
+    return done
+
+
+_LOADED_TABLES = ("members", "insured_persons", "contracts", "coverages")
+
+
+def _drop_checks(session: Session) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys and the secondary indexes (not primary keys, not
+    unique constraints) of the loaded tables; returns what makes them again."""
+    tables = list(_LOADED_TABLES)
+    foreign = session.execute(text(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE contype = 'f' AND conrelid = ANY(CAST(:tables AS regclass[])) ORDER BY conname"),
+        {"tables": tables}).all()
+    indexes = session.execute(text(
+        "SELECT i.indrelid::regclass::text, c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ANY(CAST(:tables AS regclass[])) "
+        "AND NOT i.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+        "ORDER BY c.relname"), {"tables": tables}).all()
+    for table, name, _ in foreign:
+        session.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+    for _, name, _ in indexes:
+        session.execute(text(f'DROP INDEX "{name}"'))
+    # The index builds at the end sort tens of millions of rows: give them memory.
+    session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    session.execute(text("SET LOCAL synchronous_commit = off"))
+    return [("index", table, definition) for table, _, definition in indexes] + \
+           [("foreign", table, f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+            for table, name, definition in foreign]
+
+
+def _restore_checks(session: Session, saved: list[tuple[str, str, str]]) -> None:
+    for _, _, statement in saved:  # indexes first: validating a foreign key reads them
+        session.execute(text(statement))
+
+
+def _load(session: Session, count: int, batch: int, progress: Callable[[int], None] | None, *,
+          commit: bool) -> int:
     products = ensure_products(session)
     sogo, iryo = products["KOKUMIN_SOGO"], products["KOKUMIN_IRYO"]
     sogo_rows = coverage_rows("KOKUMIN_SOGO")
@@ -93,11 +156,13 @@ def seed_bulk(session: Session, count: int, *, batch: int = 5_000,
         for model, rows in ((Member, members), (InsuredPerson, insured), (Contract, contracts)):
             _bulk_insert(session, model, rows)
         _insert_coverages(session, coverages)
-        session.commit()
+        if commit:
+            session.commit()
         done += size
         if progress is not None:
             progress(size)
-    _after_bulk_load(session)
+    if commit:
+        _after_bulk_load(session)
     return done
 
 
@@ -134,8 +199,7 @@ def _after_bulk_load(session: Session) -> None:
     """Serial sequences move past the ids inserted explicitly (PostgreSQL), and the
     planner learns the new table sizes: with stale statistics PostgreSQL reads the
     whole coverages table for one household instead of using its index."""
-    from sqlalchemy import text
-    tables = ("members", "insured_persons", "contracts", "coverages")
+    tables = _LOADED_TABLES
     if session.get_bind().dialect.name == "postgresql":
         for table in tables:
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
