@@ -95,7 +95,7 @@ def send_cover_end_notices(session: Session, on: date) -> int:
                 member = session.get(Member, contract.member_id)
                 assert member is not None
                 subject, body = notice_text(contract, end)
-                queue_notice(session, member, subject, body, topic="procedure")
+                queue_notice(session, member, subject, f"{member.name}様\n{body}", topic="procedure")
         except IntegrityError:
             continue  # another run got there first
         sent += 1

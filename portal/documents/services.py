@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.certificates.pdf import GOTHIC, MINCHO, _register_fonts
@@ -24,6 +24,7 @@ from portal.contracts.catalogue import PRODUCTS, ProductSpec
 from portal.contracts.models import Contract, Product
 from portal.members.models import Member
 from portal.messaging.models import OutboxMessage
+from portal.pagination import Page
 
 DOC_KINDS = {"terms": "共済規約（約款）", "important": "重要事項説明書"}
 
@@ -120,9 +121,13 @@ def letter_years(session: Session, member: Member) -> list[int]:
     return sorted({to_tokyo(at).year for at in instants}, reverse=True)
 
 
+LETTERS_PER_PAGE = 50
+
+
 def letters(session: Session, member: Member, *, year: int | None = None, query: str | None = None,
-            limit: int = 200) -> list[OutboxMessage]:
-    """The member's letters, newest first; in one Tokyo calendar year, or matching words."""
+            page: int = 1, per_page: int = LETTERS_PER_PAGE) -> Page[OutboxMessage]:
+    """The member's letters, newest first, a page at a time (every one reachable);
+    in one Tokyo calendar year, or matching words."""
     stmt = select(OutboxMessage).where(OutboxMessage.member_id == member.id)
     if year is not None:
         start, end = _tokyo_year_range(year)
@@ -131,8 +136,12 @@ def letters(session: Session, member: Member, *, year: int | None = None, query:
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where((OutboxMessage.subject.ilike(pattern, escape="\\"))
                           | (OutboxMessage.body.ilike(pattern, escape="\\")))
-    return list(session.scalars(stmt.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-                                .limit(limit)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    result = Page(total=total, page=1, per_page=per_page)
+    result.page = min(max(1, page), result.pages)
+    result.items = list(session.scalars(stmt.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                                        .offset(result.offset).limit(per_page)))
+    return result
 
 
 def letter_for(session: Session, member: Member, letter_id: int) -> OutboxMessage | None:

@@ -19,10 +19,12 @@ def index():
     if year is not None and year not in years:
         year = None
     query = (request.args.get("q") or "").strip()[:50]
+    page = request.args.get("page", 1, type=int)
+    letters = services.letters(db.session, member, year=year, query=query or None, page=page)
+    args = {k: v for k, v in (("year", year), ("q", query)) if v}
     return render_template(
         "documents/index.html", products=services.product_documents(db.session, member),
-        letters=services.letters(db.session, member, year=year, query=query or None),
-        years=years, year=year, query=query, title_of=services.letter_title)
+        letters=letters, args=args, years=years, year=year, query=query, title_of=services.letter_title)
 
 
 @bp.get("/documents/products/<code>/<kind>.pdf", endpoint="product_pdf")

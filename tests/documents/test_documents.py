@@ -123,3 +123,18 @@ def _child(db_session, member):
     db_session.add(child)
     db_session.flush()
     return child
+
+
+def test_every_letter_is_reachable_page_by_page(member_client, db_session):
+    member = member_client.member
+    sent = [queue_notice(db_session, member, f"お知らせ {n}", f"本文 {n}") for n in range(1, 121)]
+    db_session.flush()
+    first = member_client.get("/documents").text
+    assert "120件のお知らせがあります" in first and "1 / 3ページ" in first
+    assert f"/documents/letters/{sent[-1].id}\"" in first and f"/documents/letters/{sent[0].id}\"" not in first
+    seen = set()
+    for page in (1, 2, 3):
+        html = member_client.get(f"/documents?page={page}").text
+        seen |= {m.id for m in sent if f"/documents/letters/{m.id}\"" in html}
+    assert seen == {m.id for m in sent}
+    assert member_client.get("/documents?page=999").status_code == 200  # the last page, not an error
