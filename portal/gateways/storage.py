@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 from flask import current_app
 
@@ -26,6 +27,8 @@ SAVE_FAILED = "ファイルを保存できませんでした。しばらくし�
 # segment may be "." or ".." and no segment may start with a dot.
 _SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 MAX_KEY_LENGTH = 512
+# A file object is copied in pieces of this size: an upload is never held whole.
+CHUNK_BYTES = 1024 * 1024
 
 
 def check_key(key: str) -> str:
@@ -45,7 +48,7 @@ class StoredFile:
 
 
 class Storage(Protocol):
-    def save(self, key: str, data: bytes, content_type: str) -> None: ...
+    def save(self, key: str, data: bytes | IO[bytes], content_type: str) -> None: ...
 
     def open(self, key: str) -> bytes: ...
 
@@ -70,12 +73,18 @@ class LocalStorage:
             raise GatewayError(READ_FAILED, detail=f"key escapes storage: {key!r}")
         return path
 
-    def save(self, key: str, data: bytes, content_type: str) -> None:
+    def save(self, key: str, data: bytes | IO[bytes], content_type: str) -> None:
+        """`data` as bytes, or a binary file object read from where it stands, in
+        CHUNK_BYTES pieces."""
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".part")
-            tmp.write_bytes(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                tmp.write_bytes(data)
+            else:
+                with tmp.open("wb") as out:
+                    shutil.copyfileobj(data, out, CHUNK_BYTES)
             tmp.replace(path)  # readers never see half a file
         except OSError as error:
             raise GatewayError(SAVE_FAILED, detail=str(error)) from error
@@ -133,12 +142,19 @@ class S3Storage:
             )
         self.client = client
 
-    def save(self, key: str, data: bytes, content_type: str) -> None:
+    def save(self, key: str, data: bytes | IO[bytes], content_type: str) -> None:
+        """Bytes in one PUT; a file object through upload_fileobj, which reads it in
+        parts (a multipart upload above boto3's threshold) instead of all at once."""
+        from boto3.exceptions import S3UploadFailedError
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
-        except (BotoCoreError, ClientError) as error:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
+            else:
+                self.client.upload_fileobj(data, self.bucket, check_key(key),
+                                           ExtraArgs={"ContentType": content_type})
+        except (BotoCoreError, ClientError, S3UploadFailedError) as error:
             raise GatewayError(SAVE_FAILED, detail=str(error)) from error
 
     def open(self, key: str) -> bytes:

@@ -47,6 +47,28 @@ def test_local_round_trip_stays_inside_its_directory(tmp_path):
     assert "ファイル" in missing.value.message
 
 
+class RecordingFile(io.BytesIO):
+    """A binary file that remembers how much each read asked for (-1: everything)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.asked.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def test_local_save_copies_a_file_object_in_pieces(tmp_path):
+    from portal.gateways.storage import CHUNK_BYTES
+    data = bytes(range(256)) * (CHUNK_BYTES // 256 * 3 + 7)  # three pieces and a bit
+    upload = RecordingFile(data)
+    LocalStorage(tmp_path).save("private/claims/1/photo.jpg", upload, "image/jpeg")
+    assert (tmp_path / "private/claims/1/photo.jpg").read_bytes() == data
+    assert upload.asked and all(0 < size <= CHUNK_BYTES for size in upload.asked)
+    assert not list(tmp_path.rglob("*.part"))
+
+
 def test_build_picks_the_backend(tmp_path):
     assert isinstance(build({"STORAGE": "local", "STORAGE_DIR": str(tmp_path)}), LocalStorage)
     with pytest.raises(GatewayError):
@@ -106,6 +128,16 @@ def test_s3_round_trip_and_presigned_url(s3_store):
         assert response.read() == b"%PDF-1.4 s3"
 
 
+def test_s3_save_streams_a_file_object(s3_store):
+    data = b"\xff\xd8\xff" + bytes(range(256)) * 40_000  # ~10 MB: above boto3's multipart threshold
+    upload = RecordingFile(data)
+    s3_store.save("private/claims/7/photo.jpg", upload, "image/jpeg")
+    assert s3_store.open("private/claims/7/photo.jpg") == data
+    head = s3_store.client.head_object(Bucket="mypage-files", Key="private/claims/7/photo.jpg")
+    assert head["ContentType"] == "image/jpeg"
+    assert upload.asked and -1 not in upload.asked and max(upload.asked) < len(data)
+
+
 def test_s3_errors_become_gateway_errors(s3_store, moto_endpoint):
     with pytest.raises(GatewayError):
         s3_store.open("certificates/none.pdf")
@@ -115,6 +147,8 @@ def test_s3_errors_become_gateway_errors(s3_store, moto_endpoint):
     with pytest.raises(GatewayError) as error:
         missing_bucket.save("a.pdf", b"x", "application/pdf")
     assert "保存できませんでした" in error.value.message
+    with pytest.raises(GatewayError):  # a streamed upload fails the same way
+        missing_bucket.save("a.jpg", io.BytesIO(b"\xff\xd8\xff"), "image/jpeg")
     # nothing listening: a clear error quickly, not a hang
     down = S3Storage("mypage-files", region="ap-northeast-1", endpoint_url=f"http://127.0.0.1:{_free_port()}")
     started = time.monotonic()
