@@ -33,11 +33,19 @@ run: setup
 	@echo "My Page: open http://localhost:5000 (passkeys need localhost, not 127.0.0.1)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: setup
+test: setup e2e-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -x -q -m "not e2e" $(PYTEST_ARGS)
+
+# Lighthouse (the browser suite's accessibility audit) from package-lock.json.
+# Without npm the audit is skipped, except under PORTAL_E2E=required (CI), where it fails.
+e2e-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js and npm to run the Lighthouse audit"; exit 0; }; \
+	npm ci --no-audit --no-fund --loglevel=error
 
 # wrk drives the capacity benchmark (tests/perf/test_throughput.py).
 bench-deps:
@@ -51,4 +59,4 @@ prod-check: setup
 	$(BIN)/python scripts/prod_check.py
 
 clean:
-	rm -rf $(VENV) instance/portal.db instance/.seeded
+	rm -rf $(VENV) node_modules instance/portal.db instance/.seeded

@@ -106,3 +106,33 @@ def test_time_elements_on_the_tips_pages_are_valid(client, demo):
     assert values
     for value in values:
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2})?", value), value
+
+
+def test_one_step_indicator_for_every_procedure(member_client):
+    """Signup, enrolment, claims and contract changes all draw their steps with the steps() macro."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    drawn_elsewhere = [str(p.relative_to(templates)) for p in templates.rglob("*.html")
+                       if p.name != "_macros.html" and 'aria-current="step"' in p.read_text(encoding="utf-8")]
+    assert not drawn_elsewhere, f"step indicators not made by steps(): {drawn_elsewhere}"
+    html = member_client.get("/claims/new").text
+    steps = re.search(r'<ol class="steps" aria-label="ご請求の手順">(.*?)</ol>', html, re.S).group(1)
+    assert steps.count("<li") == 4 and steps.count('aria-current="step"') == 1
+    assert re.search(r'aria-current="step">\s*<span class="step-no" aria-hidden="true">1</span>', steps)
+
+
+def test_staff_menu_marks_the_current_page(staff_client):
+    client = staff_client("support", "claims")
+
+    def current(path: str) -> list[str]:
+        html = client.get(path).text
+        menu = re.search(r'<nav class="site-nav" aria-label="スタッフメニュー">(.*?)</nav>', html, re.S).group(1)
+        return re.findall(r'<a href="([^"]+)" aria-current="page"', menu)
+
+    assert current("/staff") == ["/staff"]
+    assert current("/staff/members") == ["/staff/members"]
+    assert current("/staff/voices/report") == ["/staff/voices"]
+    assert current("/staff/claims") == []  # not in the main menu: its own menu marks it
+    claims_nav = re.search(r'aria-label="共済金担当メニュー">(.*?)</nav>', client.get("/staff/claims/runs").text, re.S).group(1)
+    assert re.findall(r'<a href="([^"]+)" aria-current="page"', claims_nav) == ["/staff/claims/runs"]
