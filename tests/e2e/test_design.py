@@ -11,15 +11,34 @@ import pytest
 
 from tests.e2e.conftest import VIEWPORTS, Visit
 
-# Every member page (paths that need an id are found by following a link).
+# Every member page: these paths, and one page of each kind found by following a link.
 MEMBER_PAGES = ["/mypage", "/contracts", "/contracts/100000000101", "/coverage", "/requests", "/profile",
                 "/profile/address", "/profile/phone", "/profile/email", "/profile/bank-account",
                 "/profile/notifications", "/certificates", "/enroll", "/shop", "/shop/orders", "/tips",
-                "/voices/new", "/voices", "/account/security", "/documents", "/help", "/claims", "/claims/new",
+                "/voices/new", "/voices", "/account/security", "/documents", "/help", "/help/inquiries/new",
+                "/claims", "/claims/new", "/claims/damage/new", "/claims/paper-forms",
                 "/contracts/100000000101/cancel", "/contracts/100000000101/beneficiary", "/changes/name",
-                "/changes/proxy-claimant", "/changes/withdrawal"]
-LINKED_PAGES = {"/requests": "a[href^='/requests/']", "/tips": "a[href^='/tips/']:not([href*='category'])",
-                "/shop": "a[href^='/shop/KC']"}
+                "/changes/proxy-claimant", "/changes/withdrawal", "/changes/cooling-off"]
+LINKED_PAGES = {"/requests": "main a[href^='/requests/']", "/tips": "a[href^='/tips/']:not([href*='category'])",
+                "/shop": "a[href^='/shop/KC']", "/claims": "main li a[href^='/claims/']",
+                "/documents": "a[href^='/documents/letters/']", "/help": "a[href^='/help/inquiries/']:not([href$='/new'])",
+                "/shop/orders": "main a[href^='/shop/orders/']:not([href$='.pdf'])"}
+# What the walk leaves out, and why: every other page a member can open must be walked.
+NOT_WALKED = {
+    # not pages: files, data for scripts, probes
+    "certificates.download", "claims.file", "claims.certificate_form", "documents.product_pdf", "profile.banks_json",
+    "profile.branches_json", "profile.postal_json", "shop.receipt_pdf", "tips.image", "core.favicon", "core.healthz",
+    "core.readyz", "core.metrics", "core.bare",
+    # before sign-in (the journeys in test_smoke and test_journeys check them at both widths)
+    "core.index", "auth.login", "auth.login_code", "auth.logout", "auth.password_reset", "auth.password_reset_code",
+    "auth.password_reset_new", "auth.signup", "auth.signup_code", "auth.signup_credentials",
+    # later steps of a flow, shown only with that flow's state (their journeys screenshot and axe them)
+    "enrollment.matters", "enrollment.declaration", "enrollment.payment", "enrollment.confirm", "enrollment.done",
+    "enrollment.stopped", "profile.email_confirm", "profile.reauth", "account.reauth_code", "profile.phone_verify",
+    "profile.bank_account_confirm", "voices.thanks", "shop.receipt", "shop.subscription",
+    # the member's own inquiries and letters: walked when the demo member has one (earlier journeys may add them)
+    "help.inquiry", "documents.letter",
+}
 
 # Characters that may not start a line (the same set as portal/jp/typeset.py).
 from portal.jp.typeset import NO_LINE_START  # noqa: E402
@@ -55,7 +74,7 @@ LINE_STARTS_JS = r"""
 () => {
   const starts = [];
   let wrapped = 0;
-  for (const h of document.querySelectorAll("main h1, main h2, main h3, .tab, main label, main legend, main .btn")) {
+  for (const h of document.querySelectorAll("main h1, main h2, main h3, .tab, main label, main legend, main .btn, .steps li")) {
     if (!h.getClientRects().length) continue;
     const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
     let prevTop = null, lines = 0;
@@ -76,6 +95,34 @@ LINE_STARTS_JS = r"""
   return {starts, wrapped};
 }
 """
+
+# Enter in a field presses the form's first submit button: in a form with a main
+# action (.btn-primary, or .btn-danger for a cancellation) and other buttons, that
+# first button must be the main one or the unseen copy of it (.default-button).
+DEFAULT_BUTTON_JS = r"""
+() => {
+  const bad = [];
+  for (const form of document.querySelectorAll("main form")) {
+    const submits = [...form.elements].filter(e => e.type === "submit" && (e.tagName === "BUTTON" || e.tagName === "INPUT"));
+    if (submits.length < 2 || !submits.some(b => b.matches(".btn-primary, .btn-danger"))) continue;
+    if (!submits[0].matches(".btn-primary, .btn-danger, .default-button"))
+      bad.push(`Enter presses ${submits[0].textContent.trim() || submits[0].value} (${form.getAttribute("action") || "this page"})`);
+  }
+  return bad;
+}
+"""
+
+# The facts a page gives outside tools: its description, title, and machine-readable times.
+PAGE_FACTS_JS = r"""
+() => ({
+  description: (document.querySelector('meta[name="description"]') || {}).content || "",
+  title: document.title,
+  times: [...document.querySelectorAll("time[datetime]")].map(t => t.getAttribute("datetime")),
+})
+"""
+# The forms of a valid datetime attribute the portal writes: a month, a date, or a
+# moment to the second with its offset (no fractions of a second).
+VALID_DATETIME = re.compile(r"\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2}))?)?")
 
 
 def _relative_luminance(rgb: tuple[float, float, float]) -> float:
@@ -107,6 +154,10 @@ def phone_pages(browser, live_server):
         page = context.new_page()
         page.set_default_timeout(15_000)
         visit = Visit(page, live_server, f"member-pages-{size}")
+        visit.errors = []  # console errors and uncaught script errors, with the page they came from
+        page.on("console", lambda m, v=visit: v.errors.append(f"{m.text} ({m.location.get('url')})")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e, v=visit: v.errors.append(f"uncaught: {e}"))
         visit.login()
         contexts[size] = visit
     visit = contexts["normal"]
@@ -120,10 +171,24 @@ def phone_pages(browser, live_server):
         if path in LINKED_PAGES:
             link = visit.page.locator(LINKED_PAGES[path]).first
             if link.count():
-                paths.append(link.get_attribute("href"))
+                paths.append(link.get_attribute("href").split("#")[0])
     yield contexts, paths
     for visit in contexts.values():
         visit.page.context.close()
+
+
+def test_the_walk_covers_every_member_page(phone_pages):
+    """A page added to the app is walked, or listed in NOT_WALKED with its reason."""
+    from portal import create_app
+
+    _, paths = phone_pages
+    app = create_app({"PORTAL_ENV": "test", "PORTAL_DATABASE_URL": "sqlite://"})
+    adapter = app.url_map.bind("localhost")
+    walked = {adapter.match(path.split("?")[0], method="GET")[0] for path in paths}
+    pages = {rule.endpoint for rule in app.url_map.iter_rules()
+             if "GET" in rule.methods and not rule.rule.startswith(("/staff", "/static", "/dev"))}
+    assert pages - walked - NOT_WALKED == set(), "member pages the walk does not open"
+    assert NOT_WALKED <= pages, f"NOT_WALKED names endpoints that no longer exist: {NOT_WALKED - pages}"
 
 
 @pytest.mark.parametrize("size", ["normal", "large"])
@@ -133,9 +198,17 @@ def test_every_member_page_at_390_px(phone_pages, size):
     visit = contexts[size]
     page = visit.page
     assert len(paths) >= 15, paths
-    problems = []
+    problems, descriptions = [], {}
     for path in paths:
+        visit.errors.clear()
         visit.goto(path)  # screenshot + axe (serious/critical fail)
+        problems += [f"{path}: console: {e}" for e in visit.errors]
+        facts = page.evaluate(PAGE_FACTS_JS)
+        if len(facts["description"]) < 20:
+            problems.append(f"{path}: meta description {facts['description']!r}")
+        descriptions.setdefault(facts["description"], set()).add(facts["title"])
+        problems += [f"{path}: <time datetime={v!r}>" for v in facts["times"] if not VALID_DATETIME.fullmatch(v)]
+        problems += [f"{path}: {b}" for b in page.evaluate(DEFAULT_BUTTON_JS)]
         assert page.evaluate("document.documentElement.scrollWidth") <= 391, f"{path}: horizontal scroll"
         split = page.evaluate(SPLIT_NUMBERS_JS)
         assert split["checked"] > 0, f"{path}: no numbers measured"
@@ -144,6 +217,8 @@ def test_every_member_page_at_390_px(phone_pages, size):
         problems += [f"{path}: line starts with {ch!r} in {text!r}" for ch, text in starts["starts"] if ch in NO_LINE_START]
         if size == "large":
             assert page.locator("html.text-large").count() == 1
+    shared = {d: titles for d, titles in descriptions.items() if len(titles) > 1}
+    assert not shared, f"pages with different titles share one description: {shared}"
     assert not problems, "\n".join(problems)
 
 
@@ -156,6 +231,25 @@ def test_the_walk_sees_a_split_number(browser, live_server):
                      '</body></html>')
     result = page.evaluate(SPLIT_NUMBERS_JS)
     assert result["bad"] and result["bad"][0].startswith("0120-00-0000") and result["checked"] == 2
+    context.close()
+
+
+def test_the_walk_sees_a_wrong_default_button_and_a_bad_datetime(browser):
+    """The page checks themselves: a search button ahead of the main one, microseconds in a time."""
+    context = browser.new_context(viewport=VIEWPORTS["phone"], locale="ja-JP")
+    page = context.new_page()
+    page.set_content('<html lang="ja"><head><meta name="description" content="見本のページです。">'
+                     '<title>見本</title></head><body><main>'
+                     '<form action="/a"><input name="q"><button class="btn">住所を検索</button>'
+                     '<button class="btn btn-primary">確認画面へ進む</button></form>'
+                     '<form action="/b"><button class="default-button" tabindex="-1">次へ</button><input name="q">'
+                     '<button class="btn">住所を検索</button><button class="btn btn-primary">確認画面へ進む</button></form>'
+                     '<time datetime="2026-11-30T10:02:03.456789+09:00">11月30日</time>'
+                     '<time datetime="2026-11-30">11月30日</time></main></body></html>')
+    assert page.evaluate(DEFAULT_BUTTON_JS) == ["Enter presses 住所を検索 (/a)"]
+    facts = page.evaluate(PAGE_FACTS_JS)
+    assert facts["description"] == "見本のページです。" and facts["title"] == "見本"
+    assert [bool(VALID_DATETIME.fullmatch(v)) for v in facts["times"]] == [False, True]
     context.close()
 
 
@@ -184,40 +278,78 @@ def test_first_screen_of_mypage_has_the_name_and_the_first_block(browser, live_s
 
 FOCUS_PAGES = ["/mypage", "/coverage", "/certificates", "/profile/address", "/dev/styleguide"]
 
+# Focus every control of the page in turn (after a Tab, so :focus-visible applies as
+# for a keyboard user) and report its ring and the colour the ring is drawn on: the
+# nearest opaque background outside the control, or the control's own with a
+# negative offset.
+FOCUS_RINGS_JS = r"""
+() => {
+  const out = [];
+  const opaque = c => c && c !== "transparent" && !/rgba\([^)]*,\s*0\)$/.test(c);
+  for (const el of document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])')) {
+    if (el.disabled || el.closest("[hidden], [inert]") || !el.getClientRects().length) continue;
+    if (getComputedStyle(el).visibility === "hidden") continue;
+    el.focus();
+    if (document.activeElement !== el) continue;
+    const s = getComputedStyle(el);
+    let node = parseFloat(s.outlineOffset) < 0 ? el : el.parentElement, bg = "rgb(255, 255, 255)";
+    for (; node; node = node.parentElement) {
+      const c = getComputedStyle(node).backgroundColor;
+      if (opaque(c)) { bg = c; break; }
+    }
+    out.push({key: el.outerHTML.slice(0, 80), visible: el.matches(":focus-visible"), style: s.outlineStyle,
+              width: parseFloat(s.outlineWidth), color: s.outlineColor, bg});
+  }
+  return out;
+}
+"""
+
+
+def _ring_problems(rings: list[dict], path: str) -> list[str]:
+    problems = []
+    for ring in rings:
+        if not ring["visible"] or ring["style"] == "none" or ring["width"] < 2:
+            problems.append(f"{path}: no focus ring on {ring['key']}")
+            continue
+        ratio = contrast(_rgb(ring["color"]), _rgb(ring["bg"]))
+        if ratio < 3:
+            problems.append(f"{path}: focus ring {ring['color']} on {ring['bg']} is {ratio:.2f}:1 ({ring['key']})")
+    return problems
+
 
 @pytest.mark.parametrize("size", ["normal", "large"])
 def test_focus_ring_contrast_is_at_least_3_to_1(phone_pages, size):
-    contexts, _ = phone_pages
+    """Every focusable control of every member page (both text sizes on the main ones)."""
+    contexts, paths = phone_pages
     visit = contexts[size]
     page = visit.page
-    measured = 0
-    for path in FOCUS_PAGES:
+    problems, backgrounds, measured = [], set(), 0
+    for path in (paths if size == "normal" else FOCUS_PAGES):
         page.goto(visit.base + path)
         page.locator("body").focus()
-        seen = set()
-        for _ in range(60):
-            page.keyboard.press("Tab")
-            info = page.evaluate("""() => {
-              const el = document.activeElement;
-              if (!el || el === document.body) return null;
-              const s = getComputedStyle(el);
-              let bg = null, node = el.parentElement;
-              while (node) {
-                const c = getComputedStyle(node).backgroundColor;
-                if (c && !c.endsWith(", 0)") && c !== "transparent") { bg = c; break; }
-                node = node.parentElement;
-              }
-              return {key: el.outerHTML.slice(0, 80), style: s.outlineStyle, width: parseFloat(s.outlineWidth),
-                      color: s.outlineColor, bg: bg || "rgb(255, 255, 255)"};
-            }""")
-            if not info or info["key"] in seen:
-                continue
-            seen.add(info["key"])
-            assert info["style"] != "none" and info["width"] >= 2, f"{path}: no focus ring on {info['key']}"
-            ratio = contrast(_rgb(info["color"]), _rgb(info["bg"]))
-            assert ratio >= 3, f"{path}: focus ring {info['color']} on {info['bg']} is {ratio:.2f}:1 ({info['key']})"
-            measured += 1
-    assert measured >= 20
+        page.keyboard.press("Tab")  # from here on focus is shown as for a keyboard user
+        rings = page.evaluate(FOCUS_RINGS_JS)
+        problems += _ring_problems(rings, path)
+        backgrounds |= {ring["bg"] for ring in rings}
+        measured += len(rings)
+    print(f"focus rings: {measured} controls on {len(backgrounds)} backgrounds: {sorted(backgrounds)}")
+    assert measured >= 100 and len(backgrounds) >= 3, (measured, backgrounds)
+    assert not problems, "\n".join(problems)
+
+
+def test_focus_ring_walk_sees_a_faint_ring(browser):
+    """The measurement itself: a pale ring on white, and a control without one, are reported."""
+    context = browser.new_context(viewport=VIEWPORTS["phone"], locale="ja-JP")
+    page = context.new_page()
+    page.set_content('<html lang="ja"><body style="background:#fff"><a href="#a" style="outline:2px solid #9ec5ee">a</a>'
+                     '<div style="background:#0b5cad"><button style="outline:3px solid #111827">b</button></div>'
+                     '<a href="#c" style="outline:none">c</a><a href="#d" style="outline:3px solid #111827">d</a></body></html>')
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    problems = _ring_problems(page.evaluate(FOCUS_RINGS_JS), "sample")
+    assert len(problems) == 3, problems
+    assert "is 1.80:1" in problems[0] and "rgb(11, 92, 173)" in problems[1] and "no focus ring" in problems[2]
+    context.close()
 
 
 def test_primary_actions_and_list_links_are_44_px(phone_pages):

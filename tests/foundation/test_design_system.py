@@ -120,6 +120,7 @@ def test_one_step_indicator_for_every_procedure(member_client):
     steps = re.search(r'<ol class="steps" aria-label="ご請求の手順">(.*?)</ol>', html, re.S).group(1)
     assert steps.count("<li") == 4 and steps.count('aria-current="step"') == 1
     assert re.search(r'aria-current="step">\s*<span class="step-no" aria-hidden="true">1</span>', steps)
+    assert "ご請求の<wbr>内容" in steps  # a step name breaks between phrases, not inside 内容
 
 
 def test_staff_menu_marks_the_current_page(staff_client):
