@@ -36,6 +36,8 @@ NOT_WALKED = {
     "enrollment.matters", "enrollment.declaration", "enrollment.payment", "enrollment.confirm", "enrollment.done",
     "enrollment.stopped", "profile.email_confirm", "profile.reauth", "account.reauth_code", "profile.phone_verify",
     "profile.bank_account_confirm", "voices.thanks", "shop.receipt", "shop.subscription",
+    # confirmations for an unpaid order or a running subscription, which the demo member starts without
+    "shop.order_cancel", "shop.subscription_skip", "shop.subscription_cancel",
     # the member's own inquiries and letters: walked when the demo member has one (earlier journeys may add them)
     "help.inquiry", "documents.letter",
 }
