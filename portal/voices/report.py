@@ -66,10 +66,22 @@ class VoiceReport:
     topics: list[CountRow]
     channels: list[CountRow]
     months: list[MonthRow]
+    # A year still running is compared with the same months of the year before
+    # (6月 to the current month), not with the whole of it.
+    partial: bool = False
 
     @property
     def change(self) -> float | None:
         return change_pct(self.total, self.prev_total)
+
+    @property
+    def prev_label(self) -> str:
+        return "前年度同期" if self.partial else "前年度"
+
+    @property
+    def through_month(self) -> int | None:
+        reached = [m.month for m in self.months if m.reached]
+        return reached[-1] if self.partial and reached else None
 
     @property
     def label(self) -> str:
@@ -118,12 +130,15 @@ def yearly_report(session: Session, fy: int) -> VoiceReport:
     prev: dict[str, dict[str, int]] = {"kind": {}, "topic": {}, "channel": {}}
     month_kind: dict[tuple[int, int], dict[str, int]] = {}
     month_prev: dict[int, int] = {}
+    this_month = today().replace(day=1)
     for year, month, kind, topic, channel, count in rows:
         year, month, count = int(year), int(month), int(count)
         in_current = (year, month) >= (start.year, start.month)
-        target = cur if in_current else prev
-        for dim, code in (("kind", kind), ("topic", topic), ("channel", channel)):
-            target[dim][code] = target[dim].get(code, 0) + count
+        # Last year's month counts in the totals only when the same month this year has begun.
+        if in_current or date(year + 1, month, 1) <= this_month:
+            target = cur if in_current else prev
+            for dim, code in (("kind", kind), ("topic", topic), ("channel", channel)):
+                target[dim][code] = target[dim].get(code, 0) + count
         if in_current:
             bucket = month_kind.setdefault((year, month), {})
             bucket[kind] = bucket.get(kind, 0) + count
@@ -134,7 +149,6 @@ def yearly_report(session: Session, fy: int) -> VoiceReport:
         return [CountRow(c, labels[c], cur[dim].get(c, 0), prev[dim].get(c, 0)) for c in codes]
 
     months = []
-    this_month = today().replace(day=1)
     for year, month in fiscal_year_months(fy):
         by_kind = {k: month_kind.get((year, month), {}).get(k, 0) for k in VOICE_KINDS}
         months.append(MonthRow(year, month, by_kind, sum(by_kind.values()), month_prev.get(month, 0),
@@ -145,7 +159,7 @@ def yearly_report(session: Session, fy: int) -> VoiceReport:
         kinds=count_rows("kind", VOICE_KINDS, KIND_LABELS),
         topics=count_rows("topic", VOICE_TOPICS, TOPIC_LABELS),
         channels=count_rows("channel", VOICE_CHANNELS, CHANNEL_LABELS),
-        months=months,
+        months=months, partial=today() <= end,
     )
 
 
@@ -201,7 +215,7 @@ def _fmt_change(value: float | None) -> Any:
 
 def report_rows(report: VoiceReport) -> Iterator[list[Any]]:
     yield ["年度", report.label, f"{report.start.isoformat()}〜{report.end.isoformat()}", "", ""]
-    yield ["区分", "項目", "当年度", "前年度", "前年度比増減(%)"]
+    yield ["区分", "項目", "当年度", report.prev_label, f"{report.prev_label}比増減(%)"]
     yield ["合計", "合計", report.total, report.prev_total, _fmt_change(report.change)]
     for dim, label_rows in (("種類", report.kinds), ("分類", report.topics), ("受付経路", report.channels)):
         for row in label_rows:

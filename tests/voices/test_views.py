@@ -321,25 +321,28 @@ def test_voice_text_is_escaped_everywhere(member_client, staff_client, db_sessio
 
 def test_report_page_charts_and_csv(staff_client, db_session, make_staff):
     staff = make_staff("cs")
-    with time_machine.travel(at(2027, 7, 1, 9, 0), tick=False):
+    with time_machine.travel(at(2027, 7, 1, 9, 0), tick=False):  # business year 2026 is over
         for when, kind in ((at(2026, 5, 31, 23, 59), "complaint"), (at(2026, 6, 1, 0, 0), "thanks"),
                            (at(2027, 5, 31, 23, 59), "opinion"), (at(2027, 6, 1, 0, 0), "opinion")):
             services.register_voice(db_session, staff, channel="web", received_at=when, kind=kind, topic="other",
                                     body="=1+1", wants_reply=False)
-    cs = staff_client("cs")
-    html = cs.get("/staff/voices/report?fy=2026").text
+        cs = staff_client("cs")
+        html = cs.get("/staff/voices/report?fy=2026").text
+        svg = cs.get("/staff/voices/report/months.svg?fy=2026")
+        missing = cs.get("/staff/voices/report/nope.svg")
+        summary = cs.get("/staff/voices/report.csv?fy=2026")
+        summary_text = summary.data.decode("utf-8-sig")  # streamed: read before the next request
+        export = cs.get("/staff/voices/export.csv?fy=2026")
+        body = export.data.decode("utf-8-sig")
     assert "2026年度" in html and "受付件数 <strong class=\"num\">2件</strong>" in html
+    assert 'id="partial-note"' not in html and "前年度同期" not in html
     assert '/staff/voices/report/months.svg?fy=2026' in html
-    svg = cs.get("/staff/voices/report/months.svg?fy=2026")
     assert svg.mimetype == "image/svg+xml" and svg.text.lstrip().startswith("<svg")
     assert "<script" not in svg.text and "script-src" not in svg.headers["Content-Security-Policy"]
-    assert cs.get("/staff/voices/report/nope.svg").status_code == 404
-    summary = cs.get("/staff/voices/report.csv?fy=2026")
+    assert missing.status_code == 404
     assert summary.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert summary.data.startswith(b"\xef\xbb\xbf")
-    assert "合計,合計,2,1,100.0" in summary.data.decode("utf-8-sig")
-    export = cs.get("/staff/voices/export.csv?fy=2026")
-    body = export.data.decode("utf-8-sig")
+    assert "合計,合計,2,1,100.0" in summary_text
     assert export.data.startswith(b"\xef\xbb\xbf") and "attachment" in export.headers["Content-Disposition"]
     assert body.count("'=1+1") == 2 and ",=1+1" not in body
     actions = set(db_session.scalars(select(AuditLog.action).where(AuditLog.actor_staff_id == cs.staff.id)))
@@ -357,3 +360,5 @@ def test_report_shows_months_not_yet_reached_as_blank(staff_client, db_session, 
     november = re.search(r"<tr[^>]*><th scope=\"row\">2026年11月</th>(.*?)</tr>", html, re.S).group(1)
     assert "-100.0%" not in december and december.count("—") == 5
     assert "-100.0%" in november  # a month that has begun may really have dropped
+    # the year so far is compared with June to November of last year (6 voices), not all 7
+    assert "前年度同期 6件" in html and 'id="partial-note"' in html and "6月〜11月" in html
