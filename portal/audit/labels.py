@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "passkey.remove": "パスキー削除",
     # registered details
     "profile.address_change": "住所変更",
+    "profile.property_move_applied": "住まいる共済の所在地変更（転居日）",
     "profile.phone_change": "電話番号変更",
     "profile.email_change_requested": "メールアドレス変更の申込",
     "profile.email_change": "メールアドレス変更",

@@ -12,6 +12,7 @@ from portal.clock import today
 from portal.contracts import rerating, shipping
 from portal.contracts.models import STRUCTURE_LABELS, STRUCTURES
 from portal.jp.dates import format_date_jp
+from portal.procedures import services as procedures
 
 
 class RerateForm(FlaskForm):
@@ -45,13 +46,18 @@ def _rerating_facts(session, request):
     contract = rerating.contract_of(session, request)
     moved_on = request.effective_date or today()
     quotes = [rerating.quote(contract, s, p, moved_on) for s in STRUCTURES for p in rerating.DISASTER_PLANS]
-    return {"contract": contract, "quotes": quotes, "plan": rerating.current_plan(contract),
+    return {"contract": contract, "quotes": quotes, "plan": _rated_plan(contract, request),
             "structure_labels": STRUCTURE_LABELS, "plan_labels": rerating.DISASTER_LABELS}
 
 
+def _rated_plan(contract, request) -> str:
+    return rerating.current_plan(contract, procedures.detail_of(request).get("structure_before"))
+
+
 def _rerate_initial(session, request):
+    """The structure on file (after a move, the one the member gave) and the plan the premium has."""
     contract = rerating.contract_of(session, request)
-    return {"structure": contract.property_structure or "wooden", "plan": rerating.current_plan(contract)}
+    return {"structure": contract.property_structure or "wooden", "plan": _rated_plan(contract, request)}
 
 
 register(OfficeKind(

@@ -35,9 +35,12 @@ def start_rerating(session: Session, contract: Contract, moved_on: date) -> Proc
                 "structure_before": contract.property_structure})
 
 
-def current_plan(contract: Contract) -> str:
-    """Which 自然災害共済 plan the present premium was rated with (the contract does not store it)."""
-    structure = contract.property_structure or "wooden"
+def current_plan(contract: Contract, rated_structure: str | None = None) -> str:
+    """Which 自然災害共済 plan the present premium was rated with (the contract does not store it).
+
+    `rated_structure`: the structure the premium was rated with, when the property has
+    since moved to a building of another structure (the re-rating's `structure_before`)."""
+    structure = rated_structure or contract.property_structure or "wooden"
     for plan in DISASTER_PLANS:
         if sumairu_premiums(structure, contract.units, plan)[0] == contract.premium_yen:
             return plan

@@ -24,9 +24,10 @@ from sqlalchemy import text
 
 log = logging.getLogger(__name__)
 
-DEFAULT_JOBS = ("deliver-outbox", "publish-scheduled", "send-cover-end-notices", "remove-abandoned-uploads")
+DEFAULT_JOBS = ("deliver-outbox", "publish-scheduled", "send-cover-end-notices", "remove-abandoned-uploads",
+                "apply-property-moves")
 # Jobs that need not run every round: at most once per this many seconds per process.
-MIN_SECONDS_BETWEEN = {"send-cover-end-notices": 3600, "remove-abandoned-uploads": 3600}
+MIN_SECONDS_BETWEEN = {"send-cover-end-notices": 3600, "remove-abandoned-uploads": 3600, "apply-property-moves": 3600}
 # Any fixed number identifies the lock; this one spells "MYPG".
 ADVISORY_LOCK_KEY = 0x4D595047
 

@@ -1,4 +1,5 @@
-"""`flask --app wsgi complete-bank-change RECEIPT_NO` (and review-bank-change)."""
+"""`flask --app wsgi complete-bank-change RECEIPT_NO` (and review-bank-change), and the
+scheduled `apply-property-moves`."""
 from __future__ import annotations
 
 import click
@@ -37,3 +38,13 @@ def register(app: Flask) -> None:
             fail(error.message)
         db.commit()
         click.echo(f"{request.receipt_no}: {request.status} (effective {request.effective_date})")
+
+    @app.cli.command("apply-property-moves")
+    def apply_property_moves_command() -> None:
+        """Move insured properties whose moving date has come (run daily or by run-jobs)."""
+        from portal.clock import today
+        from portal.profile.services import apply_due_property_moves
+
+        done = apply_due_property_moves(db.session, today())
+        db.commit()
+        click.echo(f"apply-property-moves: {len(done)} move(s)")

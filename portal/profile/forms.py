@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from portal.contracts.models import STRUCTURE_LABELS, STRUCTURES
+from portal.formfields import JapaneseDateField
 from portal.jp.text import normalize
 from portal.messaging.models import CHANNEL_LABELS, PREFERENCE_CHANNELS, TOPIC_LABELS
 
@@ -37,6 +39,14 @@ class AddressForm(OneTimeForm):
                                 choices=[("yes", "はい、建物・家財も新しい住所に移ります"),
                                          ("no", "いいえ、対象の建物・家財はもとの住所のままです")],
                                 validators=[Optional()], validate_choice=False)
+    # Asked only when the property moves too; the service checks them then.
+    moved_on = JapaneseDateField("転居日（建物・家財が新しいご住所に移る日）", validators=[Optional()], default=None,
+                                 invalid_message="転居日を正しく入力してください（例：2026年12月20日）",
+                                 description="この日から対象物件の所在地と構造が変わり、掛金もこの日から再計算します")
+    structure = RadioField("新しい建物の構造", choices=[(s, STRUCTURE_LABELS[s]) for s in STRUCTURES],
+                           validators=[Optional()], validate_choice=False,
+                           description="マンションは鉄筋コンクリート造などの共同住宅です。はっきりしない場合は近いものを"
+                                       "選んでください（担当者が確認します）")
     version = HiddenField()
 
 

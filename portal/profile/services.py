@@ -8,6 +8,7 @@ Services only flush; the view or CLI command commits.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
+from portal.auth import codes
+from portal.auth.passwords import verify_password
 from portal.clock import today
-from portal.contracts.models import Contract, Product
+from portal.contracts.models import STRUCTURE_LABELS, STRUCTURES, Contract, Product
 from portal.contracts.rerating import start_rerating
 from portal.gateways import GatewayError, mail_gateway
 from portal.jp import bank as jpbank
-from portal.jp.dates import add_business_days, first_debit_date, format_date_jp
+from portal.jp.dates import add_business_days, add_months, first_debit_date, format_date_jp
 from portal.jp.errors import JpValueError
 from portal.jp.masking import mask_digits
 from portal.jp.phone import Phone, parse_phone
@@ -120,6 +123,41 @@ class AddressChangeResult:
     request: ProcedureRequest
     moved_contracts: list[str] = field(default_factory=list)
     replayed: bool = False
+    move: PropertyMove | None = None  # a move of the insured property still to come on its date
+
+
+@dataclass(frozen=True)
+class PropertyMove:
+    """When the insured building and goods move, and the structure of the building they move to."""
+    moved_on: date
+    structure: str
+    structure_label = property(lambda self: STRUCTURE_LABELS[self.structure])
+
+
+MOVE_MONTHS_BACK = 3
+MOVE_MONTHS_AHEAD = 3
+
+
+def move_window(on: date) -> tuple[date, date]:
+    """The moving dates a member can give online: a move up to three months ago or three months ahead."""
+    return add_months(on, -MOVE_MONTHS_BACK), add_months(on, MOVE_MONTHS_AHEAD)
+
+
+def check_property_move(moved_on: date | None, structure: str | None) -> PropertyMove:
+    """Both answers at once, each message next to its field."""
+    errors: dict[str, str] = {}
+    earliest, latest = move_window(today())
+    if not isinstance(moved_on, date):
+        errors["moved_on"] = "転居日（建物・家財が新しいご住所に移る日）を入力してください"
+    elif not earliest <= moved_on <= latest:
+        errors["moved_on"] = (f"転居日は{format_date_jp(earliest)}から{format_date_jp(latest)}までの日付で入力してください。"
+                              "それ以外の場合はサービスセンターにご連絡ください")
+    if structure not in STRUCTURES:
+        errors["structure"] = "新しい建物の構造を選んでください"
+    if errors:
+        raise ProfileError(next(iter(errors.values())), errors=errors)
+    assert isinstance(moved_on, date) and structure is not None
+    return PropertyMove(moved_on, structure)
 
 
 def lookup_home_postal(code: str | None) -> PostalAddress:
@@ -210,9 +248,13 @@ def address_effective_date(received: date) -> date:
 
 
 def change_address(session: Session, member: Member, address: AddressInput, *, expected_version: int | None,
-                   move_property: bool | None, idempotency_key: str | None,
-                   staff_id: int | None = None) -> AddressChangeResult:
-    """Move the member (every contract at once) and, if asked, the insured property too."""
+                   move_property: bool | None, idempotency_key: str | None, staff_id: int | None = None,
+                   property_move: PropertyMove | None = None) -> AddressChangeResult:
+    """Move the member (every contract at once) and, if asked, the insured property too.
+
+    The property moves on its moving date: at once when that day has come, otherwise
+    the move waits in the request and `apply_due_property_moves` makes it on the day.
+    """
     existing = _existing(session, member, idempotency_key)
     if existing is not None:
         return AddressChangeResult(existing, procedures.detail_of(existing).get("moved_contracts", []), True)
@@ -220,43 +262,129 @@ def change_address(session: Session, member: Member, address: AddressInput, *, e
     properties = property_contracts_at_home(session, member)
     if properties and move_property is None:
         raise ProfileError("住まいる共済の対象の建物・家財も移るかどうかを選んでください", field_name="property_moved")
+    if properties and move_property and property_move is None:
+        raise ProfileError("転居日（建物・家財が新しいご住所に移る日）を入力してください", field_name="moved_on")
     before = {"postal_code": member.postal_code, "address": member.address}
     if _compact(before["address"]) == _compact(address.full) and member.postal_code == address.postal_code:
         raise ProfileError("現在のご住所と同じです。新しいご住所を入力してください", field_name="street")
     member.postal_code = address.postal_code
     member.prefecture, member.city = address.prefecture, address.city
     member.street, member.building = address.street, address.building
-    moved: list[str] = []
-    if move_property:
-        for contract in properties:
-            contract.property_postal_code = address.postal_code
-            contract.property_address = member.address
-            contract.needs_rerating = True
-            moved.append(contract.contract_no)
     _flush_guarded(session)
+    moving = [c.contract_no for c in properties] if move_property else []
+    move = property_move if moving else None
+    due = move is not None and move.moved_on <= today()
     effective = address_effective_date(today())
     summary = f"新しいご住所：〒{address.formatted_postal} {member.address}"
-    if moved:
-        summary += "（住まいる共済の対象物件の所在地も変更、掛金を再計算します）"
+    if move is not None:
+        summary += (f"（住まいる共済の対象物件は{format_date_jp(move.moved_on)}の転居日に新しい所在地・"
+                    f"構造（{move.structure_label}）に変わり、掛金を再計算します）")
+    detail: dict[str, Any] = {"moved_contracts": [], "property_question": bool(properties)}
+    if move is not None:
+        detail.update(move_pending=True, property_move={
+            "moved_on": move.moved_on.isoformat(), "structure": move.structure, "contracts": moving,
+            "postal_code": address.postal_code, "address": member.address})
     request = procedures.start(
         session, member, "address_change", summary, status="completed", effective_date=effective,
-        detail={"moved_contracts": moved, "property_question": bool(properties)},
-        idempotency_key=idempotency_key, staff_id=staff_id, notify=False,
+        detail=detail, idempotency_key=idempotency_key, staff_id=staff_id, notify=False,
     )
-    for contract in properties:
-        if contract.contract_no in moved:
-            start_rerating(session, contract, effective)
+    moved = _apply_property_move(session, request) if due else []
     text = (f"{member.name}様 住所変更を承りました（受付番号 {request.receipt_no}）。"
             f"{format_date_jp(effective)}以降に発送する郵送物から新しいご住所でお届けします。")
-    if moved:
-        text += "住まいる共済の対象物件の所在地も変更しました。構造・面積により掛金が変わる場合は、担当者からご連絡します。"
+    if move is not None:
+        text += (f"住まいる共済の対象物件の所在地と建物の構造は、転居日の{format_date_jp(move.moved_on)}に変わります"
+                 if not due else "住まいる共済の対象物件の所在地と建物の構造も変更しました")
+        text += "。掛金は転居日から再計算し、変わる場合は担当者からご連絡します。"
     queue_notice(session, member, "【完了】住所変更", text)
     audit.record("profile.address_change", target_type="member", target_id=member.id,
                  detail={"receipt_no": request.receipt_no,
                          "before": before,
                          "after": {"postal_code": member.postal_code, "address": member.address},
-                         "property_moved": moved})
-    return AddressChangeResult(request, moved)
+                         "property_moved": moved,
+                         "property_move": detail.get("property_move")})
+    return AddressChangeResult(request, moved, move=move if move is not None and not due else None)
+
+
+def address_change_message(result: AddressChangeResult) -> str:
+    """What the member reads once the change is saved."""
+    message = (f"住所を変更しました。{format_date_jp(result.request.effective_date)}以降に発送する郵送物から"
+               "新しいご住所でお届けします。")
+    if result.moved_contracts:
+        message += "住まいる共済の対象物件の所在地と建物の構造も変更しました。掛金は担当者が再計算し、変わる場合はご連絡します。"
+    elif result.move is not None:
+        message += (f"住まいる共済の対象物件の所在地と建物の構造は、転居日の{format_date_jp(result.move.moved_on)}に"
+                    "変わります。掛金は担当者が転居日から再計算し、変わる場合はご連絡します。")
+    return message
+
+
+def _apply_property_move(session: Session, request: ProcedureRequest) -> list[str]:
+    """Move the insured property of an address change to its new address and structure, and
+    queue the re-rating from the moving date. Returns the contract numbers moved."""
+    detail = procedures.detail_of(request)
+    move = detail["property_move"]
+    moved_on = date.fromisoformat(move["moved_on"])
+    contracts = session.scalars(select(Contract).where(
+        Contract.member_id == request.member_id, Contract.contract_no.in_(move["contracts"]),
+        Contract.status.in_(("in_force", "pending"))).order_by(Contract.id))
+    moved: list[str] = []
+    for contract in contracts:
+        start_rerating(session, contract, moved_on)  # records the structure the premium was rated with
+        contract.property_postal_code = move["postal_code"]
+        contract.property_address = move["address"]
+        contract.property_structure = move["structure"]
+        contract.needs_rerating = True
+        moved.append(contract.contract_no)
+    detail.update(move_pending=False, moved_contracts=moved)
+    request.detail = json.dumps(detail, ensure_ascii=False)
+    session.flush()
+    return moved
+
+
+# The pending flag as procedures.start writes it into the detail JSON.
+_MOVE_PENDING = '%"move_pending": true%'
+
+
+def apply_due_property_moves(session: Session, on: date) -> list[ProcedureRequest]:
+    """The scheduled job: every property move whose moving date has come (a day missed is caught up)."""
+    waiting = session.scalars(select(ProcedureRequest).where(
+        ProcedureRequest.kind == "address_change", ProcedureRequest.detail.like(_MOVE_PENDING))
+        .order_by(ProcedureRequest.id))
+    done: list[ProcedureRequest] = []
+    for request in waiting:
+        detail = procedures.detail_of(request)
+        move = detail.get("property_move") or {}
+        if not detail.get("move_pending") or date.fromisoformat(move["moved_on"]) > on:
+            continue
+        moved = _apply_property_move(session, request)
+        note = (f"転居日（{format_date_jp(date.fromisoformat(move['moved_on']))}）になりましたので、"
+                f"住まいる共済の対象物件の所在地と建物の構造（{STRUCTURE_LABELS[move['structure']]}）を変更しました。"
+                "掛金は担当者が再計算し、変わる場合はご連絡します。") if moved else None
+        procedures.change_status(session, request, request.status, note, notify=bool(moved))
+        audit.record("profile.property_move_applied", target_type="member", target_id=request.member_id,
+                     member_id=request.member_id,
+                     detail={"receipt_no": request.receipt_no, "moved_on": move["moved_on"],
+                             "structure": move["structure"], "contracts": moved})
+        done.append(request)
+    return done
+
+
+def pending_property_move(request: ProcedureRequest) -> PropertyMove | None:
+    """The move of an address change still to come (for the pages that show it)."""
+    detail = procedures.detail_of(request)
+    move = detail.get("property_move")
+    if request.kind != "address_change" or not detail.get("move_pending") or not move:
+        return None
+    return PropertyMove(date.fromisoformat(move["moved_on"]), move["structure"])
+
+
+# ===================================================================== step-up
+
+def check_password_again(member: Member, password: str | None) -> bool:
+    """The password re-entered before a sensitive change; a success is audited."""
+    if not verify_password(member.password_hash, password or ""):
+        return False
+    audit.record("member.reauthenticated", target_type="member", target_id=member.id)
+    return True
 
 
 # ===================================================================== phone
@@ -277,6 +405,48 @@ def prepare_phone_change(member: Member, raw_phone: str | None, channel: str) ->
     if channel not in ("sms", "voice"):
         raise ProfileError("受け取り方法を選んでください", field_name="channel")
     return phone
+
+
+class AttemptCounted(ProfileError):
+    """A refused code request or code whose attempt still counts (throttles, wrong codes):
+    the caller commits what the attempt wrote instead of rolling it back."""
+
+
+class PhoneChallengeMismatch(ProfileError):
+    """The code was right but for another number or member than this change (a forged state)."""
+
+    def __init__(self) -> None:
+        super().__init__("認証コードの確認に失敗しました。もう一度お試しください。")
+
+
+@dataclass(frozen=True)
+class PhoneChallenge:
+    challenge_id: int
+    phone: str  # national digits of the new number
+
+
+def send_phone_change_code(session: Session, member: Member, raw_phone: str | None, channel: str, *,
+                           ip: str | None) -> PhoneChallenge:
+    """Check the new number and send a code to it; the change waits for that code."""
+    phone = prepare_phone_change(member, raw_phone, channel)
+    try:
+        challenge = codes.send_code(session, purpose="phone_change", phone=phone.national, channel=channel,
+                                    member_id=member.id, ip=ip)
+    except codes.CodeError as error:
+        raise AttemptCounted(error.message, field_name="phone") from None
+    return PhoneChallenge(challenge.id, phone.national)
+
+
+def confirm_phone_change(session: Session, member: Member, challenge: PhoneChallenge, code: str | None, *,
+                         idempotency_key: str | None) -> ProcedureRequest:
+    """The code sent to the new number was entered: make the change."""
+    try:
+        verified = codes.verify_code(session, challenge.challenge_id, code or "", purpose="phone_change")
+    except codes.CodeError as error:
+        raise AttemptCounted(error.message, field_name="code") from None
+    if verified.phone != challenge.phone or verified.member_id != member.id:
+        raise PhoneChallengeMismatch()
+    return change_phone(session, member, parse_phone(challenge.phone), idempotency_key=idempotency_key)
 
 
 def change_phone(session: Session, member: Member, new_phone: Phone, *, idempotency_key: str | None,
@@ -675,5 +845,5 @@ def pending_changes(session: Session, member: Member) -> list[ProcedureRequest]:
     rows = procedures.for_member(session, member.id)
     day = today()
     return [r for r in rows if r.is_open or (r.effective_date is not None and r.effective_date > day
-                                             and r.status == "completed")]
+                                             and r.status == "completed") or pending_property_move(r)]
 

@@ -9,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.auth import sessions
-from portal.auth.passwords import verify_password
 from portal.extensions import db, limiter
 from portal.jp import bank as jpbank
 from portal.jp.dates import first_debit_date, format_date_jp
@@ -67,6 +66,7 @@ def _render_address(form, member, properties, status: int = 200, lookup_note: st
 
 @bp.route("/profile/address", methods=["GET", "POST"], endpoint="address")
 def address():
+    """One page, four buttons: each `action` has its own helper below."""
     member = current_member()
     properties = services.property_contracts_at_home(db.session, member)
     form = AddressForm()
@@ -74,47 +74,71 @@ def address():
         form.form_token.data = new_form_token()
         form.version.data = str(member.version)
         return _render_address(form, member, properties)
+    action = ADDRESS_ACTIONS.get(request.form.get("action", "confirm"), _address_confirm)
+    return action(form, member, properties)
 
-    action = request.form.get("action", "confirm")
-    if action == "lookup":  # the no-script path of the postal-code fill
-        note = None
-        try:
-            found = services.lookup_home_postal(form.postal_code.data)
-        except services.ProfileError as error:
-            _apply_errors(form, error)
-        else:
-            form.postal_code.data = found.formatted_code
-            form.prefecture.data, form.city.data = found.prefecture, found.city
-            if not form.street.data:
-                form.street.data = found.town
-            towns = [found.town] + [a.town for a in found.alternatives if a.town]
-            note = ("町名を確認し、番地まで入力してください。"
-                    + (f"この郵便番号の町名：{'、'.join(t for t in towns if t)}" if len(towns) > 1 else ""))
-        return _render_address(form, member, properties, lookup_note=note)
-    if action == "edit":
-        return _render_address(form, member, properties)
 
+def _address_lookup(form, member, properties):
+    """The no-script path of the postal-code fill."""
+    note = None
+    try:
+        found = services.lookup_home_postal(form.postal_code.data)
+    except services.ProfileError as error:
+        _apply_errors(form, error)
+    else:
+        form.postal_code.data = found.formatted_code
+        form.prefecture.data, form.city.data = found.prefecture, found.city
+        if not form.street.data:
+            form.street.data = found.town
+        towns = [found.town] + [a.town for a in found.alternatives if a.town]
+        note = ("町名を確認し、番地まで入力してください。"
+                + (f"この郵便番号の町名：{'、'.join(t for t in towns if t)}" if len(towns) > 1 else ""))
+    return _render_address(form, member, properties, lookup_note=note)
+
+
+def _address_edit(form, member, properties):
+    return _render_address(form, member, properties)
+
+
+def _checked_address(form, member, properties):
+    """The address and the property's move from the form, or None with the errors on the form."""
     if not form.validate():
-        return _render_address(form, member, properties)
+        return None
     try:
         new_address = services.normalize_address(services.AddressInput(
             form.postal_code.data, form.prefecture.data or "", form.city.data or "",
             form.street.data or "", form.building.data or None))
+        move = {"yes": True, "no": False}.get(form.property_moved.data or "")
+        if properties and move is None:
+            raise services.ProfileError("住まいる共済の対象の建物・家財も移るかどうかを選んでください",
+                                        field_name="property_moved")
+        property_move = (services.check_property_move(form.moved_on.data, form.structure.data)
+                         if properties and move else None)
     except services.ProfileError as error:
         _apply_errors(form, error)
-        return _render_address(form, member, properties)
-    move = {"yes": True, "no": False}.get(form.property_moved.data or "")
-    if properties and move is None:
-        form.property_moved.errors = ["住まいる共済の対象の建物・家財も移るかどうかを選んでください"]
-        return _render_address(form, member, properties)
+        return None
+    return new_address, move, property_move
 
-    if action != "save":
-        return render_template(
-            "profile/address_confirm.html", form=form, member=member, address=new_address,
-            properties=properties, move=move,
-            effective=services.address_effective_date(today()),
-            contract_count=services.active_contract_count(db.session, member),
-        )
+
+def _address_confirm(form, member, properties):
+    checked = _checked_address(form, member, properties)
+    if checked is None:
+        return _render_address(form, member, properties)
+    new_address, move, property_move = checked
+    return render_template(
+        "profile/address_confirm.html", form=form, member=member, address=new_address,
+        properties=properties, move=move, property_move=property_move, today=today(),
+        effective=services.address_effective_date(today()),
+        contract_count=services.active_contract_count(db.session, member),
+    )
+
+
+def _address_save(form, member, properties):
+    checked = _checked_address(form, member, properties)
+    if checked is None:
+        return _render_address(form, member, properties)
+    new_address, move, property_move = checked
+    key = _idempotency_key("address", form)
     try:
         version = int(form.version.data or "")
     except ValueError:
@@ -122,13 +146,13 @@ def address():
     try:
         result = services.change_address(
             db.session, member, new_address, expected_version=version, move_property=move,
-            idempotency_key=_idempotency_key("address", form), staff_id=acting_staff_id())
+            property_move=property_move, idempotency_key=key, staff_id=acting_staff_id())
         db.commit()
     except (services.ConcurrentEditError, StaleDataError, IntegrityError):
         db.session.rollback()
         db.session.expire_all()
         member = current_member()
-        done = services.replayed_request(db.session, member, _idempotency_key("address", form))
+        done = services.replayed_request(db.session, member, key)
         if done is not None:
             return _show_request(done.receipt_no)
         flash(services.MSG_CHANGED_ELSEWHERE, "error")
@@ -140,11 +164,12 @@ def address():
         _apply_errors(form, error)
         return _render_address(form, member, properties)
     if not result.replayed:
-        message = f"住所を変更しました。{format_date_jp(result.request.effective_date)}以降に発送する郵送物から新しいご住所でお届けします。"
-        if result.moved_contracts:
-            message += "住まいる共済の対象物件の所在地も変更しました。掛金は担当者が再計算し、変わる場合はご連絡します。"
-        flash(message, "success")
+        flash(services.address_change_message(result), "success")
     return _show_request(result.request.receipt_no)
+
+
+ADDRESS_ACTIONS = {"lookup": _address_lookup, "edit": _address_edit, "confirm": _address_confirm,
+                   "save": _address_save}
 
 
 @bp.get("/profile/postal/<code>.json", endpoint="postal_json")
@@ -168,10 +193,8 @@ def reauth():
         abort(404)
     form = ReauthForm()
     if form.validate_on_submit():
-        if verify_password(member.password_hash, form.password.data):
+        if services.check_password_again(member, form.password.data):
             sessions.mark_reauthenticated()
-            from portal import audit
-            audit.record("member.reauthenticated", target_type="member", target_id=member.id)
             db.commit()
             return redirect(url_for(STEP_UP_TARGETS[target]))
         form.password.errors.append("パスワードが正しくありません")
@@ -206,22 +229,26 @@ def phone():
     if request.method == "GET":
         form.form_token.data = new_form_token()
     elif form.validate():
-        from portal.auth import codes  # written by the signup feature
         try:
-            new_phone = services.prepare_phone_change(member, form.phone.data, form.channel.data)
-            challenge = codes.send_code(db.session, purpose="phone_change", phone=new_phone.national,
-                                        channel=form.channel.data, member_id=member.id, ip=request.remote_addr)
+            challenge = services.send_phone_change_code(db.session, member, form.phone.data, form.channel.data,
+                                                        ip=request.remote_addr)
         except services.ProfileError as error:
+            _keep_counted_attempt(error)
             _apply_errors(form, error)
-        except codes.CodeError as error:
-            db.commit()  # keep the throttle counters the attempt wrote
-            form.phone.errors.append(error.message)
         else:
             db.commit()
-            session[PHONE_STATE] = {"challenge_id": challenge.id, "phone": new_phone.national,
+            session[PHONE_STATE] = {"challenge_id": challenge.challenge_id, "phone": challenge.phone,
                                     "channel": form.channel.data, "token": form.form_token.data}
             return redirect(url_for("profile.phone_verify"))
     return render_template("profile/phone.html", form=form, member=member)
+
+
+def _keep_counted_attempt(error: services.ProfileError) -> None:
+    """Throttle counters and failed attempts stay written; anything else is undone."""
+    if isinstance(error, services.AttemptCounted):
+        db.commit()
+    else:
+        db.session.rollback()
 
 
 @bp.route("/profile/phone/verify", methods=["GET", "POST"], endpoint="phone_verify")
@@ -233,19 +260,18 @@ def phone_verify():
         return redirect(url_for("profile.phone"))
     form = CodeForm()
     if form.validate_on_submit():
-        from portal.auth import codes
         try:
-            challenge = codes.verify_code(db.session, state["challenge_id"], form.code.data, purpose="phone_change")
-        except codes.CodeError as error:
-            db.commit()  # the failed attempt counts
-            form.code.errors.append(error.message)
+            request_row = services.confirm_phone_change(
+                db.session, member, services.PhoneChallenge(state["challenge_id"], state["phone"]), form.code.data,
+                idempotency_key=f"phone:{state['token']}")
+        except services.PhoneChallengeMismatch:
+            db.session.rollback()
+            session.pop(PHONE_STATE, None)
+            abort(400)
+        except services.ProfileError as error:
+            _keep_counted_attempt(error)
+            _apply_errors(form, error)
         else:
-            if challenge.phone != state["phone"] or challenge.member_id != member.id:
-                session.pop(PHONE_STATE, None)
-                abort(400)
-            from portal.jp.phone import parse_phone
-            request_row = services.change_phone(db.session, member, parse_phone(state["phone"]),
-                                                idempotency_key=f"phone:{state['token']}")
             sessions.end_others_for_member(member.id, "phone_changed")
             sessions.mark_reauthenticated()
             sessions.rotate()

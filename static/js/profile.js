@@ -48,6 +48,13 @@
     postal.addEventListener("input", debounce(lookup, 250));
     postal.addEventListener("change", lookup);
     addressForm.querySelector("#street").addEventListener("input", function () { this.dataset.autofilled = "0"; });
+    // The moving date and structure matter only when the insured property moves too.
+    var moveFields = document.getElementById("move-fields");
+    if (moveFields) {
+      addressForm.querySelectorAll("input[name=property_moved]").forEach(function (radio) {
+        radio.addEventListener("change", function () { moveFields.hidden = radio.value === "no" && radio.checked; });
+      });
+    }
   }
 
   // --- debit account: bank and branch search -------------------------------------

@@ -118,7 +118,7 @@ def test_csv_views_report_bad_lines_and_member_sees_the_shipment(app, db_session
 def test_moving_the_property_queues_a_rerating_and_the_office_rerates_pro_rata(app, db_session, household,
                                                                                make_contract, office):
     from portal.contracts.catalogue import sumairu_premiums
-    from portal.profile.services import AddressInput, change_address
+    from portal.profile.services import AddressInput, PropertyMove, change_address
 
     total, earthquake = sumairu_premiums("wooden", 300)
     contract = make_contract(household, "SUMAIRU", start=date(2016, 9, 1), premium_yen=total, units=300,
@@ -128,7 +128,8 @@ def test_moving_the_property_queues_a_rerating_and_the_office_rerates_pro_rata(a
     with time_machine.travel(datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc), tick=False), \
             app.test_request_context():
         change_address(db_session, household, AddressInput("1510053", "東京都", "渋谷区", "代々木2-2-2"),
-                       expected_version=household.version, move_property=True, idempotency_key="move-1")
+                       expected_version=household.version, move_property=True, idempotency_key="move-1",
+                       property_move=PropertyMove(date(2026, 12, 1), "wooden"))
         request = db_session.scalar(select(ProcedureRequest).where(ProcedureRequest.member_id == household.id,
                                                                    ProcedureRequest.kind == "property_rerating"))
         assert request is not None and request.status == "received"

@@ -176,11 +176,18 @@ def test_rerating_after_a_move(visit, member):
     m.get_by_label("郵便番号").fill("1600023" if phone else "1510053")
     m.get_by_label("町名・番地").fill("西新宿2-8-1" if phone else "代々木3-3-3")
     m.get_by_label("建物名・部屋番号").fill("")
-    m.locator("input[name=property_moved][value=yes]").check()
+    def answer_the_move():
+        m.locator("input[name=property_moved][value=yes]").check()
+        moved_on = tokyo_today()  # moved today: the property moves at once
+        for part in ("year", "month", "day"):
+            m.locator(f"#moved_on-{part}").fill(str(getattr(moved_on, part)))
+        m.locator("input[name=structure][value=wooden]").check()
+
+    answer_the_move()
     with m.expect_navigation():
         m.locator("button.btn-primary[value=confirm]").click()
     if not m.locator("button.btn-primary[value=save]").count():
-        m.locator("input[name=property_moved][value=yes]").check()
+        answer_the_move()
         with m.expect_navigation():
             m.locator("button.btn-primary[value=confirm]").click()
     member.check("move-confirm")

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import time_machine
 
-from portal.clock import TOKYO
+from portal.clock import TOKYO, today
 from tests.profile.conftest import sign_in_member_directly
 from tests.profile.helpers import audit_rows, hidden, outbox_for, requests_of
 
@@ -107,9 +107,10 @@ def test_fire_cover_moves_with_the_member_in_one_transaction(member_client, db_s
     data = {**_form(member_client), **NEW, "action": "confirm"}
     unanswered = member_client.post("/profile/address", data=data)
     assert 'id="property_moved-error"' in unanswered.text
-    confirm = member_client.post("/profile/address", data={**data, "property_moved": "yes"})
-    assert "担当者が掛金を再計算" in confirm.text
-    save = member_client.post("/profile/address", data={**data, "property_moved": "yes", "action": "save"})
+    moving = {"property_moved": "yes", "moved_on": today().isoformat(), "structure": "wooden"}
+    confirm = member_client.post("/profile/address", data={**data, **moving})
+    assert "担当者が転居日からの掛金を再計算" in confirm.text
+    save = member_client.post("/profile/address", data={**data, **moving, "action": "save"})
     assert save.status_code == 302
     db_session.expire_all()
     assert home.property_address == "東京都渋谷区代々木4-5-6 miraiハイツ 201"
@@ -118,7 +119,7 @@ def test_fire_cover_moves_with_the_member_in_one_transaction(member_client, db_s
     [request] = requests_of(db_session, member, "address_change")
     assert json.loads(request.detail)["moved_contracts"] == [home.contract_no]
     notice = outbox_for(db_session, member)[-1]
-    assert "住まいる共済の対象物件の所在地も変更しました" in notice.body
+    assert "住まいる共済の対象物件の所在地と建物の構造も変更しました" in notice.body
     assert "掛金が変わる場合は、担当者からご連絡します" in member_client.get(save.headers["Location"]).text
 
 
@@ -132,7 +133,8 @@ def test_fire_cover_move_rolls_back_with_the_address(app, db_session, make_membe
         nested = db_session.begin_nested()
         try:
             services.change_address(db_session, member, address, expected_version=member.version,
-                                    move_property=True, idempotency_key="address:rollback-test")
+                                    move_property=True, idempotency_key="address:rollback-test",
+                                    property_move=services.PropertyMove(today(), "steel"))
             db_session.flush()
             raise RuntimeError("simulated failure after the move")
         except Exception:
@@ -140,6 +142,7 @@ def test_fire_cover_move_rolls_back_with_the_address(app, db_session, make_membe
     db_session.expire_all()
     assert member.street == "千代田1-1"
     assert home.property_address == "東京都千代田区千代田1-1" and home.needs_rerating is False
+    assert home.property_structure == "wooden"
 
 
 def test_keeping_fire_cover_at_the_old_address(member_client, db_session, make_contract):
