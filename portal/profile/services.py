@@ -131,6 +131,8 @@ class PropertyMove:
     """When the insured building and goods move, and the structure of the building they move to."""
     moved_on: date
     structure: str
+    address: str | None = None  # with the postal code, once the move is stored
+    postal_code: str | None = None
     structure_label = property(lambda self: STRUCTURE_LABELS[self.structure])
 
 
@@ -374,7 +376,19 @@ def pending_property_move(request: ProcedureRequest) -> PropertyMove | None:
     move = detail.get("property_move")
     if request.kind != "address_change" or not detail.get("move_pending") or not move:
         return None
-    return PropertyMove(date.fromisoformat(move["moved_on"]), move["structure"])
+    return PropertyMove(date.fromisoformat(move["moved_on"]), move["structure"], move["address"],
+                        format_postal(move["postal_code"]))
+
+
+def pending_move_of(session: Session, contract: Contract) -> PropertyMove | None:
+    """The move still to come for this contract's insured property (the contract page shows it)."""
+    waiting = session.scalars(select(ProcedureRequest).where(
+        ProcedureRequest.member_id == contract.member_id, ProcedureRequest.kind == "address_change",
+        ProcedureRequest.detail.like(_MOVE_PENDING)).order_by(ProcedureRequest.id.desc()))
+    for request in waiting:
+        if contract.contract_no in (procedures.detail_of(request).get("property_move") or {}).get("contracts", []):
+            return pending_property_move(request)
+    return None
 
 
 # ===================================================================== step-up

@@ -172,6 +172,12 @@ ADDRESS_ACTIONS = {"lookup": _address_lookup, "edit": _address_edit, "confirm": 
                    "save": _address_save}
 
 
+@bp.app_template_global("pending_property_move_of")
+def pending_property_move_of(contract):
+    """A 住まいる共済 property's move still to come, for the contract page."""
+    return services.pending_move_of(db.session, contract)
+
+
 @bp.get("/profile/postal/<code>.json", endpoint="postal_json")
 @limiter.limit("120 per minute")
 def postal_json(code: str):

@@ -101,6 +101,9 @@ def test_a_future_move_waits_for_its_date_then_the_job_moves_the_property(app, m
         shown = member_client.get(save.headers["Location"])
         assert "2026年12月20日の転居日に新しい所在地・構造（鉄骨）に変わり" in shown.text
         assert "お手続き中・反映待ちの変更が" in member_client.get("/profile").text
+        contract_page = member_client.get(f"/contracts/{home.contract_no}").text
+        assert 'id="pending-move"' in contract_page and "2026年12月20日" in contract_page
+        assert "〒151-0053 東京都渋谷区代々木4-5-6、建物の構造は鉄骨になります" in contract_page
     db_session.expire_all()
     assert member.street == "代々木4-5-6"  # the member's own address changes at once…
     assert home.property_address == "東京都千代田区千代田1-1" and home.property_structure == "wooden"  # …not the property
@@ -122,6 +125,9 @@ def test_a_future_move_waits_for_its_date_then_the_job_moves_the_property(app, m
     db_session.expire_all()
     assert home.property_address == "東京都渋谷区代々木4-5-6" and home.property_postal_code == "1510053"
     assert home.property_structure == "steel" and home.needs_rerating is True
+    with time_machine.travel(datetime(2026, 12, 20, 9, 0, tzinfo=TOKYO), tick=False):
+        sign_in_member_directly(member_client, db_session, member)
+        assert 'id="pending-move"' not in member_client.get(f"/contracts/{home.contract_no}").text
     [rerating] = _rerating(db_session, member)
     assert rerating.effective_date == date(2026, 12, 20) and rerating.status == "received"
     assert json.loads(rerating.detail)["structure_before"] == "wooden"
