@@ -11,13 +11,13 @@ from datetime import timedelta
 from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request, session,
                    url_for)
 
-from portal import audit
 from portal.account import passkeys, services
 from portal.account.forms import (ActionForm, PasskeyNameForm, PasswordChangeForm, StaffPasskeyDeleteForm,
                                   StepUpCodeForm, StepUpSendForm)
-from portal.auth import codes, devices, history, sessions
+from portal.auth import codes, devices, sessions
+from portal.auth.history import signed_in
 from portal.auth.codes import CodeError
-from portal.auth.services import sign_in_channel
+from portal.auth.services import reauthenticated, sign_in_channel
 from portal.extensions import db, limiter
 from portal.jp.phone import mask_phone, parse_phone
 from portal.members.models import Member
@@ -251,9 +251,8 @@ def login_passkey():
         return _json_error(refused.message)
     target = _safe_local(session.get("next"), url_for("mypage.home"))
     sessions.begin(member)
-    history.record_sign_in(db.session, member.id, "passkey", ip=request.remote_addr,
-                            user_agent=request.user_agent.string)
-    audit.record("member.login_passkey", target_type="member", target_id=member.id, detail={"passkey_id": row.id})
+    signed_in(db.session, member, "passkey", ip=request.remote_addr, user_agent=request.user_agent.string,
+              detail={"passkey_id": row.id})
     # A passkey with user verification proves this device: later password sign-ins here skip the code.
     token = devices.remember(db.session, member.id, devices.token_from_request(), request.user_agent.string)
     db.commit()
@@ -278,9 +277,7 @@ def reauth_passkey():
         db.session, _rp(), credential_json=credential, challenge=challenge, purpose="step_up", owner=member))
     if error is not None:
         return error
-    sessions.mark_reauthenticated()
-    audit.record("member.reauthenticated", target_type="member", target_id=member.id,
-                 detail={"method": "passkey", "passkey_id": row.id})
+    reauthenticated(member, "passkey", passkey_id=row.id)
     db.commit()
     return jsonify({"redirect": _safe_local(body.get("next"), url_for("account.security"))})
 
@@ -326,9 +323,7 @@ def reauth_code():
             db.commit()  # the wrong entry counts
             form.code.errors.append(error.message)
         else:
-            sessions.mark_reauthenticated()
-            audit.record("member.reauthenticated", target_type="member", target_id=member.id,
-                         detail={"method": "code", "channel": challenge.channel})
+            reauthenticated(member, "code", channel=challenge.channel)
             session.pop(STEP_UP_KEY, None)
             db.commit()
             return redirect(_safe_local(state.get("next"), url_for("account.security")))

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.audit.models import AuditLog
@@ -40,8 +41,9 @@ def mask_detail(detail: dict[str, Any]) -> dict[str, Any]:
 
 def record(action: str, *, target_type: str | None = None, target_id: Any = None,
            detail: dict[str, Any] | None = None, member_id: int | None = None,
-           staff_id: int | None = None) -> AuditLog:
-    """Write one audit row for the current actor (taken from the request)."""
+           staff_id: int | None = None, session: Session | None = None) -> AuditLog:
+    """Write one audit row for the current actor (taken from the request), in the
+    service's own session when it passes one (else the request's)."""
     actor_type = "anonymous"
     actor_member_id = None
     actor_staff_id = staff_id
@@ -72,5 +74,5 @@ def record(action: str, *, target_type: str | None = None, target_id: Any = None
         ip=request.remote_addr if has_request_context() else None,
         request_id=getattr(g, "request_id", None) if has_request_context() else None,
     )
-    db.session.add(row)
+    (session if session is not None else db.session).add(row)
     return row

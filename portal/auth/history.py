@@ -3,9 +3,12 @@ where the sign-in happens (password, code, passkey). The account security centre
 shows it (portal.account)."""
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from portal import audit
 from portal.auth.models import SignInEvent
 from portal.auth.services import normalize_login_id
 from portal.clock import utcnow
@@ -20,6 +23,18 @@ def record_sign_in(session: Session, member_id: int, method: str, *, success: bo
     session.add(row)
     session.flush()
     return row
+
+
+def signed_in(session: Session, member: Member, method: str, *, ip: str | None, user_agent: str | None,
+              new_device: bool = False, detail: dict[str, Any] | None = None) -> None:
+    """A successful sign-in: the line in the member's own sign-in history and the audit row."""
+    record_sign_in(session, member.id, method, new_device=new_device, ip=ip, user_agent=user_agent)
+    # A sign-in by code is audited where the code is checked (finish_login_code), with its channel.
+    if method == "password":
+        audit.record("member.login", target_type="member", target_id=member.id, detail=detail, session=session)
+    elif method == "passkey":
+        audit.record("member.login_passkey", target_type="member", target_id=member.id, detail=detail,
+                     session=session)
 
 
 def record_failed_password(session: Session, login_id: str, *, ip: str | None,

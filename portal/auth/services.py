@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import audit
-from portal.auth import codes, devices, throttle
+from portal.auth import codes, devices, sessions, throttle
 from portal.auth.codes import CodeError
 from portal.auth.models import CodeChallenge
 from portal.auth.passwords import hash_password, verify_password
@@ -96,6 +96,14 @@ def finish_login_code(session: Session, challenge_id: int, code: str) -> Member:
         raise CodeError("このアカウントは現在ご利用いただけません。お問い合わせください。")
     audit.record("member.login_code", target_type="member", target_id=member.id, detail={"channel": row.channel})
     return member
+
+
+def reauthenticated(member: Member, method: str, **detail: object) -> None:
+    """The member proved again who they are: the session may change sensitive
+    settings for a while, and the audit log says how it was proved."""
+    sessions.mark_reauthenticated()
+    audit.record("member.reauthenticated", target_type="member", target_id=member.id,
+                 detail={"method": method, **detail})
 
 
 def new_device_notice(session: Session, member: Member, history_url: str) -> None:

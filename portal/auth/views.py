@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    session, url_for)
 
-from portal import audit
 from portal.auth import codes, devices, history, sessions
 from portal.auth.codes import CodeError
 from portal.auth.forms import CodeForm, CredentialsForm, IdentityForm, LoginForm, PasswordForm
 from portal.auth.models import CodeChallenge
+from portal.auth.history import signed_in
 from portal.auth.services import (AuthError, authenticate, complete_signup, finish_login_code, new_device_notice,
                                   reset_password, resend, start_code_flow, start_login_code, verified_member)
 from portal.auth.throttle import SignInDelayed
@@ -197,9 +197,7 @@ def login():
             known = devices.is_known(db.session, member.id, devices.token_from_request())
             if known or current_app.config.get("TRUST_NEW_DEVICES", False):
                 sessions.begin(member)
-                audit.record("member.login", target_type="member", target_id=member.id)
-                history.record_sign_in(db.session, member.id, "password", ip=_ip(),
-                                       user_agent=request.user_agent.string)
+                signed_in(db.session, member, "password", ip=_ip(), user_agent=request.user_agent.string)
                 db.commit()
                 return redirect(target)
             try:
@@ -223,8 +221,7 @@ def login_code():
         return response
     sessions.begin(member)
     token = devices.remember(db.session, member.id, devices.token_from_request(), request.user_agent.string)
-    history.record_sign_in(db.session, member.id, "code", new_device=True, ip=_ip(),
-                           user_agent=request.user_agent.string)
+    signed_in(db.session, member, "code", new_device=True, ip=_ip(), user_agent=request.user_agent.string)
     new_device_notice(db.session, member, url_for("account.security", _external=True, _anchor="history"))
     db.commit()
     return devices.set_cookie(redirect(target), token)

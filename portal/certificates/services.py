@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from portal import audit
 from portal.certificates import deduction
 from portal.certificates.models import CertificateIssue
 from portal.contracts.models import DEDUCTION_LABELS, Contract, PremiumPayment, Product
@@ -258,7 +259,7 @@ def request_mail(session: Session, member: Member, day: date, *, idempotency_key
             f"{year}年分の郵送のお申し込みはすでに受け付けています（受付番号 {first.receipt_no}）。"
             "お届けまでしばらくお待ちください。")
     address = f"〒{member.postal_code[:3]}-{member.postal_code[3:]} {member.address}"
-    return procedures.start(
+    request = procedures.start(
         session, member, "certificate_mail",
         f"{year}年分 共済掛金証明書をご登録の住所へ郵送します（{len(result.lines)}件）。",
         detail={"year": year, "contracts": [line.contract_no for line in result.lines],
@@ -266,6 +267,9 @@ def request_mail(session: Session, member: Member, day: date, *, idempotency_key
                 "expected_total_yen": result.expected_total_yen, "address": address},
         idempotency_key=idempotency_key, staff_id=staff_id,
     )
+    audit.record("certificate.mail_requested", target_type="procedure_request", target_id=request.id,
+                 detail={"year": year, "receipt_no": request.receipt_no}, session=session)
+    return request
 
 
 # ------------------------------------------------------------------ PDF
@@ -308,6 +312,7 @@ def issue_pdf(session: Session, member: Member, day: date, store: Any, *, idempo
     if latest is not None and latest.lines_json == lines_json and (
             latest.certified_total_yen, latest.expected_total_yen) == (result.certified_total_yen,
                                                                         result.expected_total_yen):
+        _audit_issue(session, latest)
         return latest
     verification_no = new_verification_no(session, year)
     request = procedures.start(
@@ -327,7 +332,13 @@ def issue_pdf(session: Session, member: Member, day: date, store: Any, *, idempo
     )
     session.add(issue)
     session.flush()
+    _audit_issue(session, issue)
     return issue
+
+
+def _audit_issue(session: Session, issue: CertificateIssue) -> None:
+    audit.record("certificate.pdf_issued", target_type="certificate_issue", target_id=issue.id,
+                 detail={"year": issue.year, "verification_no": issue.verification_no}, session=session)
 
 
 def issue_of_member(session: Session, member_id: int, issue_id: int) -> CertificateIssue | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
 from portal.certificates import services
 from portal.certificates.forms import CertificateRequestForm
 from portal.clock import today
@@ -63,9 +62,6 @@ def request_mail():
         if request is None or request.member_id != member.id:
             raise
     else:
-        audit.record("certificate.mail_requested", target_type="procedure_request", target_id=request.id,
-                     detail={"year": services.procedures.detail_of(request).get("year"),
-                             "receipt_no": request.receipt_no})
         db.commit()
     flash(f"掛金証明書の郵送を受け付けました（受付番号 {request.receipt_no}）。ご登録の住所へお送りします。", "success")
     return redirect(url_for("procedures.index"))
@@ -91,8 +87,6 @@ def issue_pdf():
         if issue is None:
             raise
     else:
-        audit.record("certificate.pdf_issued", target_type="certificate_issue", target_id=issue.id,
-                     detail={"year": issue.year, "verification_no": issue.verification_no})
         db.commit()
     return redirect(url_for("certificates.download", issue_id=issue.id), code=303)
 

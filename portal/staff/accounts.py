@@ -8,13 +8,15 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
+from typing import NoReturn
 
 import pyotp
 from pyotp.utils import strings_equal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from portal.auth import throttle
+from portal import audit
+from portal.auth import sessions, throttle
 from portal.auth.models import AuthSession
 from portal.auth.passwords import hash_password, verify_password
 from portal.clock import utcnow
@@ -75,6 +77,8 @@ def create_staff_account(session: Session, email: str, name: str, roles: list[st
         raise StaffError("このメールアドレスのスタッフはすでに登録されています", "email")
     password = secrets.token_urlsafe(12)
     staff = create_staff(session, email, roles, password, name=normalize(name) or None)
+    audit.record("staff.user_create", target_type="staff", target_id=staff.id,
+                 detail={"email": staff.email, "roles": sorted(staff.role_names)}, session=session)
     return staff, password
 
 
@@ -94,6 +98,8 @@ def set_staff_enabled(session: Session, staff_id: int, enabled: bool, *, by_staf
     if not enabled:
         end_staff_sessions(session, staff.id, "disabled")
     session.flush()
+    audit.record("staff.user_enable" if enabled else "staff.user_disable", target_type="staff", target_id=staff.id,
+                 session=session)
     return staff
 
 
@@ -106,6 +112,7 @@ def reset_totp(session: Session, staff_id: int) -> StaffUser:
     staff.last_totp_step = 0
     end_staff_sessions(session, staff.id, "totp_reset")
     session.flush()
+    audit.record("staff.totp_reset", target_type="staff", target_id=staff.id, session=session)
     return staff
 
 
@@ -127,7 +134,7 @@ def check_password(session: Session, email: str, password: str) -> StaffUser:
     ok = verify_password(staff.password_hash if staff else None, password or "")
     if staff is None or not ok or not staff.is_enabled:
         throttle.record_failure(session, key)
-        raise StaffError(LOGIN_ERROR)
+        sign_in_failed(session, None, "password", email=email[:254])
     throttle.clear(session, key)
     return staff
 
@@ -150,7 +157,7 @@ def verify_totp(session: Session, staff: StaffUser, code: str, *, at: datetime |
         code = ""
     if len(code) != 6 or not staff.is_enabled:
         throttle.record_failure(session, key)
-        raise StaffError(LOGIN_ERROR)
+        sign_in_failed(session, staff.id, "totp")
     totp = totp_for(staff)
     current = totp.timecode(at or utcnow())
     for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
@@ -169,7 +176,34 @@ def verify_totp(session: Session, staff: StaffUser, code: str, *, at: datetime |
         return step
     # Counted on the server: a client that resends an older cookie gains no tries.
     throttle.record_failure(session, key)
+    sign_in_failed(session, staff.id, "totp")
+
+
+def record_failed_sign_in(session: Session, staff_id: int | None, step: str, **detail: object) -> None:
+    audit.record("staff.login_failed", staff_id=staff_id, detail={"step": step, **detail}, session=session)
+
+
+def sign_in_failed(session: Session, staff_id: int | None, step: str, **detail: object) -> NoReturn:
+    """Write the failed step to the audit log and refuse with the one sign-in message."""
+    record_failed_sign_in(session, staff_id, step, **detail)
     raise StaffError(LOGIN_ERROR)
+
+
+def signed_in(staff: StaffUser, **detail: object) -> None:
+    """Both steps passed: a new server-side session and the audit row."""
+    sessions.begin(staff)
+    audit.record("staff.login", target_type="staff", target_id=staff.id, detail=detail or None)
+
+
+def sign_out(session: Session, staff: StaffUser) -> None:
+    """End the staff user's session, and acting for a member if they still were."""
+    from portal.staff.acting import end_acting  # acting builds on this module
+
+    row = sessions.current()
+    if row is not None and row.acting_member_id is not None:
+        end_acting(session, row, "logout")
+    audit.record("staff.logout", target_type="staff", target_id=staff.id)
+    sessions.end_current("logout")
 
 
 def role_labels(staff: StaffUser) -> list[str]:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import audit
 from portal.auth.models import AuthSession
 from portal.clock import utcnow
 from portal.jp.text import normalize
@@ -46,8 +47,8 @@ def acting_refusal(session: Session, member: Member) -> str | None:
 
 def start_acting(session: Session, auth_session: AuthSession, staff: StaffUser, member_id: int,
                  reason_code: str | None, reason_text: str | None) -> Member:
-    """Mark the staff user's session as acting for the member. The caller rotates
-    the session id and writes the audit row."""
+    """Mark the staff user's session as acting for the member, and write the audit
+    row the member sees in their access history. The caller rotates the session id."""
     if auth_session.staff_id != staff.id or not staff.has_role("support"):
         raise StaffError("代理操作はサポート担当者だけが行えます。")
     if auth_session.acting_member_id is not None:
@@ -67,12 +68,17 @@ def start_acting(session: Session, auth_session: AuthSession, staff: StaffUser, 
     auth_session.acting_started_at = utcnow()
     auth_session.acting_reason = f"{ACT_REASONS[reason_code]}：{text}"[:300]
     session.flush()
+    audit.record("impersonation.start", target_type="member", target_id=member.id, member_id=member.id,
+                 detail={"reason_code": reason_code, "reason": auth_session.acting_reason}, session=session)
     return member
 
 
-def end_acting(session: Session, auth_session: AuthSession) -> int | None:
-    """Clear the acting fields; returns the member id that was being acted for."""
+def end_acting(session: Session, auth_session: AuthSession, reason: str) -> int | None:
+    """Clear the acting fields and write why it ended ("ended", "logout", "expired",
+    "member_inactive"); returns the member id that was being acted for."""
     member_id = auth_session.acting_member_id
+    audit.record("impersonation.end", target_type="member", target_id=member_id, member_id=member_id,
+                 detail={"reason": reason}, session=session)
     auth_session.acting_member_id = None
     auth_session.acting_started_at = None
     auth_session.acting_reason = None

@@ -55,9 +55,7 @@ def load_acting():
     if left.total_seconds() <= 0 or member is None or member.status != "active":
         member_id = row.acting_member_id
         reason = "expired" if left.total_seconds() <= 0 else "member_inactive"
-        audit.record("impersonation.end", target_type="member", target_id=member_id, member_id=member_id,
-                     detail={"reason": reason})
-        acting.end_acting(db.session, row)
+        acting.end_acting(db.session, row, reason)
         sessions.rotate()
         db.commit()
         flash(ENDED_MESSAGE if reason == "expired" else INACTIVE_MESSAGE, "warning")

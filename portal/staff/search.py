@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
+from portal import audit
 from portal.audit.reports import AccessEntry, access_history
 from portal.jp.errors import JpValueError
 from portal.jp.phone import mask_phone
@@ -111,6 +112,15 @@ def search_members(session: Session, query: str, *, page: int = 1, per_page: int
     return SearchResult(query=text, kind=kind, hits=hits, total=total, page=page, per_page=per_page)
 
 
+def find_members(session: Session, query: str, *, page: int = 1) -> SearchResult:
+    """search_members for a staff user: the search goes into the audit log (what kind
+    of query and how many hits, never the query itself)."""
+    result = search_members(session, query, page=page)
+    audit.record("staff.member_search", detail={"kind": result.kind, "hits": result.total, "page": result.page},
+                 session=session)
+    return result
+
+
 @dataclass
 class MemberOverview:
     member: Member
@@ -141,3 +151,12 @@ def member_overview(session: Session, member_id: int) -> MemberOverview | None:
     return MemberOverview(member=member, contracts=contracts, procedures=procedures, debit_accounts=accounts,
                           history=access_history(session, member.id, limit=10), can_act=refusal is None,
                           refusal=refusal)
+
+
+def open_member(session: Session, member_id: int) -> MemberOverview | None:
+    """The overview a staff user opens; the member is told of it in their access history."""
+    overview = member_overview(session, member_id)
+    if overview is not None:
+        audit.record("staff.member_open", target_type="member", target_id=member_id, member_id=member_id,
+                     session=session)
+    return overview

@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
                    session, url_for)
 
-from portal import audit
 from portal.audit import reports
 from portal.audit.labels import action_label
 from portal.auth import sessions, throttle
@@ -64,8 +63,7 @@ def login():
             return (render_template("staff/login.html", form=form), 429,
                     {"Retry-After": str(error.retry_after_seconds)})
         except accounts.StaffError as error:
-            audit.record("staff.login_failed", detail={"step": "password", "email": form.email.data[:254]})
-            db.commit()
+            db.commit()  # the failure counts (portal.auth.throttle) and is in the audit log
             form.password.errors.append(error.message)
         else:
             next_url = request.args.get("next") or session.get(PENDING_KEY, {}).get("next")
@@ -92,7 +90,6 @@ def login_totp():
             flash(error.message, "error")
             return redirect(url_for("staff.login"))
         except accounts.StaffError as error:
-            audit.record("staff.login_failed", staff_id=staff.id, detail={"step": "totp"})
             db.commit()
             # Every MAX_TOTP_FAILURES wrong codes, the password is asked again; the count
             # is the server's (portal.auth.throttle), not the cookie's.
@@ -103,8 +100,7 @@ def login_totp():
             form.code.errors.append(error.message)
         else:
             target = pending.get("next") or url_for("staff.home")
-            sessions.begin(staff)
-            audit.record("staff.login", target_type="staff", target_id=staff.id)
+            accounts.signed_in(staff)
             db.commit()
             return redirect(_safe_staff_next(target))
     from portal.account.passkeys import passkeys_of
@@ -156,13 +152,11 @@ def login_passkey():
                                              credential_json=body.get("credential"), challenge=challenge,
                                              purpose="staff_login", owner=staff)
     except passkeys.PasskeyError as error:
-        audit.record("staff.login_failed", staff_id=staff.id, detail={"step": "passkey"})
+        accounts.record_failed_sign_in(db.session, staff.id, "passkey")
         db.commit()
         return jsonify({"error": error.message}), 400
     target = pending.get("next") or url_for("staff.home")
-    sessions.begin(staff)
-    audit.record("staff.login", target_type="staff", target_id=staff.id,
-                 detail={"second_factor": "passkey", "passkey_id": row.id})
+    accounts.signed_in(staff, second_factor="passkey", passkey_id=row.id)
     db.commit()
     return jsonify({"redirect": _safe_staff_next(target)})
 
@@ -172,12 +166,7 @@ def login_passkey():
 def logout():
     if request.method == "GET":
         return render_template("staff/logout.html", form=EndActForm())
-    row = sessions.current()
-    if row is not None and row.acting_member_id is not None:
-        audit.record("impersonation.end", target_type="member", target_id=row.acting_member_id,
-                     member_id=row.acting_member_id, detail={"reason": "logout"})
-    audit.record("staff.logout", target_type="staff", target_id=current_staff().id)
-    sessions.end_current("logout")
+    accounts.sign_out(db.session, current_staff())
     db.commit()
     flash("ログアウトしました。", "info")
     return redirect(url_for("staff.login"))
@@ -199,12 +188,10 @@ def members():
     result = None
     if form.q.data and form.validate():
         try:
-            result = search.search_members(db.session, form.q.data, page=_page_arg())
+            result = search.find_members(db.session, form.q.data, page=_page_arg())
         except accounts.StaffError as error:
             form.q.errors.append(error.message)
         else:
-            audit.record("staff.member_search", detail={"kind": result.kind, "hits": result.total,
-                                                        "page": result.page})
             db.commit()
     return render_template("staff/members.html", form=form, result=result)
 
@@ -217,10 +204,9 @@ def _render_member(overview, form: ActForm, status: int = 200, error: str | None
 @bp.get("/staff/members/<int:member_id>", endpoint="member_detail")
 @staff_required("support")
 def member_detail(member_id: int):
-    overview = search.member_overview(db.session, member_id)
+    overview = search.open_member(db.session, member_id)
     if overview is None:
         abort(404)
-    audit.record("staff.member_open", target_type="member", target_id=member_id, member_id=member_id)
     db.commit()
     return _render_member(overview, ActForm())
 
@@ -244,8 +230,6 @@ def act_start(member_id: int):
             return _render_member(overview, form, 400)
         return _render_member(overview, form, 409, error.message)
     sessions.rotate()
-    audit.record("impersonation.start", target_type="member", target_id=member.id, member_id=member.id,
-                 detail={"reason_code": form.reason_code.data, "reason": row.acting_reason})
     db.commit()
     flash(f"{member.name}さまとして代理操作を開始しました（最長30分）。", "info")
     return redirect(url_for("mypage.home"))
@@ -261,10 +245,7 @@ def act_end():
     if row is None or row.acting_member_id is None:
         flash("代理操作は行われていません。", "info")
         return redirect(url_for("staff.members"))
-    member_id = row.acting_member_id
-    audit.record("impersonation.end", target_type="member", target_id=member_id, member_id=member_id,
-                 detail={"reason": "ended"})
-    acting.end_acting(db.session, row)
+    member_id = acting.end_acting(db.session, row, "ended")
     sessions.rotate()
     db.commit()
     flash("代理操作を終了しました。", "info")
@@ -304,10 +285,7 @@ def audit_log():
 @staff_required("admin")
 def audit_csv():
     form, filters = _audit_filters()
-    body = reports.audit_csv(db.session, filters)
-    audit.record("audit.export", target_type="audit_log",
-                 detail={"staff_id": filters.staff_id, "member_no": filters.member_no, "action": filters.action,
-                         "from": filters.date_from, "to": filters.date_to})
+    body = reports.export_csv(db.session, filters)
     db.commit()
     stamp = utcnow().strftime("%Y%m%d%H%M%S")
     return Response(body.encode("utf-8"), mimetype="text/csv",
@@ -346,8 +324,6 @@ def user_new():
             db.session.rollback()
             show_on_form(form, error, default="email", rename={"roles": "role_support"})
         else:
-            audit.record("staff.user_create", target_type="staff", target_id=staff.id,
-                         detail={"email": staff.email, "roles": sorted(staff.role_names)})
             db.commit()
             # Shown once, in this response only: never stored in the session or a log.
             return render_template("staff/user_secret.html", staff=staff, password=password,
@@ -365,7 +341,6 @@ def _toggle(staff_id: int, enabled: bool):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("staff.users"))
-    audit.record("staff.user_enable" if enabled else "staff.user_disable", target_type="staff", target_id=staff.id)
     db.commit()
     flash(f"{staff.name}さんを{'有効' if enabled else '無効'}にしました。", "success")
     return redirect(url_for("staff.users"))
@@ -393,7 +368,6 @@ def user_reset_totp(staff_id: int):
         staff = accounts.reset_totp(db.session, staff_id)
     except accounts.StaffError:
         abort(404)
-    audit.record("staff.totp_reset", target_type="staff", target_id=staff.id)
     db.commit()
     return render_template("staff/user_secret.html", staff=staff, password=None, secret=staff.totp_secret,
                            uri=accounts.provisioning_uri(staff), created=False)
