@@ -1,5 +1,5 @@
 """/staff/work: the office's queue, one procedure's page and its actions, the
-vendor CSV files, the lead's dashboard; and the phone intake on a member's record."""
+vendor CSV files, the team leader's dashboard; and the phone intake on a member's record."""
 from __future__ import annotations
 
 import secrets

@@ -1,4 +1,4 @@
-"""The estimate of a claim: pure rules over an event and the contracts (DOMAIN.md, Claims).
+"""The estimate of a claim: pure rules over an event and the contracts (the co-op's benefit rules).
 
 Amounts come from each contract's coverage rows at the insured person's age on
 the event's first day (portal.contracts.services.coverage_for_age), whatever

@@ -40,7 +40,7 @@ PAYMENT_BUSINESS_DAYS = 5
 SECOND_OFFICER_FROM_YEN = 300_000
 MAX_OUTPATIENT_DATES = 120
 MAX_ADVANCED_FEE_YEN = 100_000_000
-# Statuses of the procedure, in the order of DOMAIN.md's claim flow.
+# Statuses of the procedure, in the order a claim goes through them.
 WITHDRAWABLE = ("received", "checking_documents", "awaiting_documents", "reviewing", "visit_proposed",
                 "visit_scheduled")
 CHECKABLE = ("received", "checking_documents", "reviewing", "visit_scheduled")

@@ -125,7 +125,7 @@ def show(receipt_no: str):
 @bp.get("/claims/<receipt_no>/files/<int:file_id>", endpoint="file")
 def file(receipt_no: str, file_id: int):
     claim = get_claim_or_404(receipt_no)
-    if is_acting():  # SECURITY.md: support acting as a member cannot open medical documents
+    if is_acting():  # support acting as a member never opens medical documents
         abort(403)
     return _send_file(claim, file_id, "claims.file_view")
 

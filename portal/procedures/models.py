@@ -14,7 +14,7 @@ PROCEDURE_KINDS = (
     "address_change", "phone_change", "email_change", "bank_account_change",
     "certificate_mail", "certificate_pdf", "enrollment", "shop_order", "subscription",
     "notification_settings",
-    # Second wave: claims, back office, contract changes and requests taken by staff.
+    # Claims, back office, contract changes and requests taken by staff.
     "claim", "damage_report", "paper_forms", "contract_certificate", "property_rerating",
     "name_change", "cancellation", "cooling_off", "withdrawal", "beneficiary_change",
     "proxy_claimant", "contract_change", "inquiry", "other",

@@ -1,4 +1,4 @@
-"""Checks captured log records for secrets (SECURITY.md: logs never hold a code,
+"""Checks captured log records for secrets (logs never hold a code,
 a password or a full phone number)."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Income-tax deduction formulas at every bracket boundary (DOMAIN.md)."""
+"""Income-tax deduction formulas at every bracket boundary."""
 import pytest
 
 from portal.certificates.deduction import (

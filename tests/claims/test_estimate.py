@@ -1,4 +1,4 @@
-"""The estimate at every edge, in exact yen (DOMAIN.md, Claims)."""
+"""The estimate at every edge, in exact yen."""
 from __future__ import annotations
 
 from datetime import date, timedelta

@@ -1,6 +1,6 @@
 """Nothing secret reaches a log line, whoever writes it: the portal, SQLAlchemy's
 error with its "[parameters: …]" and traceback, Werkzeug's access log with a
-URL-encoded number, a library's own logger (SECURITY.md)."""
+URL-encoded number, a library's own logger."""
 from __future__ import annotations
 
 import io

@@ -1,4 +1,4 @@
-"""Whole-app security checks over the URL map (SECURITY.md), automatically:
+"""Whole-app security checks over the URL map, automatically:
 CSRF on every POST, headers on every response, no GET changes the database."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from portal.endpoints import PUBLIC_ENDPOINTS
 from tests.support.urls import sample_url
 
 # Tables a read legitimately writes: the session's last-seen time and the audit
-# trail of what was viewed (SECURITY.md asks for both).
+# trail of what was viewed (both are required).
 READ_SIDE_EFFECT_TABLES = {"auth_sessions", "audit_log"}
 CSRF_EXEMPT = {"shop.webhook"}
 

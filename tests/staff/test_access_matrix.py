@@ -1,4 +1,4 @@
-"""Role × route matrix over the whole staff URL map (SECURITY.md, access control).
+"""Role × route matrix over the whole staff URL map (access control).
 
 Every endpoint named staff.* or staff_* (other features' staff blueprints too)
 must be listed in EXPECTED_ROLES below: a new staff page that nobody thought

@@ -1,4 +1,4 @@
-"""Acting as a member (SECURITY.md): POST with a reason, support only, never a
+"""Acting as a member: POST with a reason, support only, never a
 staff account or an inactive member, 30-minute cap, banner, audit of every request."""
 from __future__ import annotations
 

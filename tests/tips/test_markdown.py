@@ -1,4 +1,4 @@
-"""Every payload from SECURITY.md (input and output) comes out inert."""
+"""Every hostile payload (in input and in output) comes out inert."""
 from __future__ import annotations
 
 from html.parser import HTMLParser

@@ -1,5 +1,5 @@
 """Runs last: the log output of the whole suite holds no code, password, session
-cookie, full phone number or full account number (SECURITY.md)."""
+cookie, full phone number or full account number."""
 from __future__ import annotations
 
 import re
