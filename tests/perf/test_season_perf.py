@@ -26,6 +26,32 @@ MEMBERS = int(os.environ.get("BENCH_MEMBERS_SEASON", "20000"))
 PDF_MEMBERS = int(os.environ.get("BENCH_PDF_MEMBERS", "50"))
 
 
+def _plan_of_search(session, staff, query: str) -> str:
+    """The scan nodes of the search's first statement on members (EXPLAIN, PostgreSQL):
+    an index scan, not a normalising scan of the whole table."""
+    from sqlalchemy import event
+    seen: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        if "FROM members" in statement and not seen:
+            seen.append((statement, parameters))
+
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return "(EXPLAIN shown on PostgreSQL only)"
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        staff.search_members(session, query)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    if not seen:
+        return "(no statement on members)"
+    statement, parameters = seen[0]
+    plan = session.connection().exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+    nodes = [line.strip().removeprefix("->").strip().split("  (")[0] for line in plan if "Scan" in line]
+    return "; ".join(nodes) or plan[0]
+
+
 def _app(tmp_path):
     url = os.environ.get("BENCH_SEASON_DATABASE_URL") or seeded_database("portal_bench_season", MEMBERS)
     return create_app({"PORTAL_ENV": "development", "SECRET_KEY": "bench", "DATABASE_URL": url,
@@ -70,5 +96,6 @@ def test_certificates_per_second_and_search_at_scale(tmp_path):
                 result = staff.search_members(session, query)
                 samples.append((time.perf_counter() - started) * 1000)
             print(f"  {label} {query!r}: {statistics.median(samples):.1f} ms, {result.total:,} found (target < 100 ms)")
+            print(f"    plan: {_plan_of_search(session, staff, query)}")
         session.rollback()
     db.engine_for(app).dispose()
