@@ -126,6 +126,32 @@ PAGE_FACTS_JS = r"""
 # moment to the second with its offset (no fractions of a second).
 VALID_DATETIME = re.compile(r"\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2}))?)?")
 
+# Step names and tab labels break only between phrases (at a <wbr>, which ends a
+# text node, or after punctuation such as ・), never inside one: お支払/い方法 is reported.
+PHRASE_BREAKS_JS = r"""
+() => {
+  const bad = [];
+  for (const el of document.querySelectorAll(".steps .step-name, .tab")) {
+    if (!el.getClientRects().length) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let prevTop = null;
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (node.parentElement.closest(".visually-hidden")) continue;
+      for (let i = 0; i < node.data.length; i++) {
+        const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
+        const r = range.getBoundingClientRect();
+        if (!r.height || !node.data[i].trim()) continue;
+        if (prevTop !== null && r.top > prevTop + r.height / 2 && i > 0 && !"・、。，）」』 　/".includes(node.data[i - 1]))
+          bad.push(node.data.slice(0, i) + "/" + node.data.slice(i));
+        prevTop = r.top;
+      }
+    }
+  }
+  return bad;
+}
+"""
+
 
 def _relative_luminance(rgb: tuple[float, float, float]) -> float:
     def channel(c: float) -> float:
@@ -201,7 +227,7 @@ def test_every_member_page_at_390_px(phone_pages, size):
     page = visit.page
     assert len(paths) >= 15, paths
     problems, descriptions = [], {}
-    for path in paths:
+    for path in paths + ["/dev/styleguide"]:
         visit.errors.clear()
         visit.goto(path)  # screenshot + axe (serious/critical fail)
         problems += [f"{path}: console: {e}" for e in visit.errors]
@@ -211,6 +237,7 @@ def test_every_member_page_at_390_px(phone_pages, size):
         descriptions.setdefault(facts["description"], set()).add(facts["title"])
         problems += [f"{path}: <time datetime={v!r}>" for v in facts["times"] if not VALID_DATETIME.fullmatch(v)]
         problems += [f"{path}: {b}" for b in page.evaluate(DEFAULT_BUTTON_JS)]
+        problems += [f"{path}: broken inside a phrase: {b}" for b in page.evaluate(PHRASE_BREAKS_JS)]
         assert page.evaluate("document.documentElement.scrollWidth") <= 391, f"{path}: horizontal scroll"
         split = page.evaluate(SPLIT_NUMBERS_JS)
         assert split["checked"] > 0, f"{path}: no numbers measured"
@@ -252,6 +279,18 @@ def test_the_walk_sees_a_wrong_default_button_and_a_bad_datetime(browser):
     facts = page.evaluate(PAGE_FACTS_JS)
     assert facts["description"] == "見本のページです。" and facts["title"] == "見本"
     assert [bool(VALID_DATETIME.fullmatch(v)) for v in facts["times"]] == [False, True]
+    context.close()
+
+
+def test_the_walk_sees_a_break_inside_a_phrase(browser):
+    context = browser.new_context(viewport={"width": 200, "height": 400}, locale="ja-JP")
+    page = context.new_page()
+    page.set_content('<html lang="ja"><body style="font-size:16px"><ol class="steps">'
+                     '<li style="width:50px"><span class="step-name">お支払い方法</span></li>'
+                     '<li style="width:70px;word-break:keep-all"><span class="step-name">お支払い<wbr>方法</span></li>'
+                     '</ol></body></html>')
+    bad = page.evaluate(PHRASE_BREAKS_JS)
+    assert len(bad) == 1 and bad[0].startswith("お支払") and "/" in bad[0], bad
     context.close()
 
 
@@ -326,7 +365,7 @@ def test_focus_ring_contrast_is_at_least_3_to_1(phone_pages, size):
     visit = contexts[size]
     page = visit.page
     problems, backgrounds, measured = [], set(), 0
-    for path in (paths if size == "normal" else FOCUS_PAGES):
+    for path in (paths + ["/dev/styleguide"] if size == "normal" else FOCUS_PAGES):
         page.goto(visit.base + path)
         page.locator("body").focus()
         page.keyboard.press("Tab")  # from here on focus is shown as for a keyboard user
@@ -336,6 +375,7 @@ def test_focus_ring_contrast_is_at_least_3_to_1(phone_pages, size):
         measured += len(rings)
     print(f"focus rings: {measured} controls on {len(backgrounds)} backgrounds: {sorted(backgrounds)}")
     assert measured >= 100 and len(backgrounds) >= 3, (measured, backgrounds)
+    assert "rgb(122, 16, 16)" in backgrounds, "the acting banner's dark red (in the style guide) was not measured"
     assert not problems, "\n".join(problems)
 
 
