@@ -281,6 +281,23 @@ def register_phone_procedure(session: Session, member: Member, staff: StaffUser,
     return request
 
 
+def record_view(session: Session, request: ProcedureRequest) -> None:
+    """An office user opened the procedure: in the audit log."""
+    audit.record("backoffice.view", target_type="procedure", target_id=request.receipt_no,
+                 member_id=request.member_id, session=session)
+
+
+def open_intake_file(session: Session, request: ProcedureRequest, store: Any) -> tuple[dict[str, str], bytes] | None:
+    """The document taken with a phone intake and its bytes; each reading is in the audit log."""
+    file = intake_file(request)
+    if file is None:
+        return None
+    data = store.open(file["key"])
+    audit.record("backoffice.file_view", target_type="procedure", target_id=request.receipt_no,
+                 member_id=request.member_id, session=session)
+    return file, data
+
+
 def intake_file(request: ProcedureRequest) -> dict[str, str] | None:
     from portal.procedures.services import detail_of
 

@@ -6,7 +6,6 @@ import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from portal import audit
 from portal.backoffice import services, vendor_files
 from portal.workqueue import kinds
 from portal.backoffice.forms import ConfirmForm, CsvUploadForm, PhoneIntakeForm, WorkFilterForm
@@ -74,7 +73,7 @@ def _render_detail(row: ProcedureRequest, forms: dict | None = None, status: int
 @staff_required("office")
 def detail(receipt_no: str):
     row = get_work_or_404(receipt_no)
-    audit.record("backoffice.view", target_type="procedure", target_id=row.receipt_no, member_id=row.member_id)
+    services.record_view(db.session, row)
     return _render_detail(row)
 
 
@@ -133,16 +132,13 @@ def act(receipt_no: str, action_name: str):
 @staff_required("office")
 def intake_file(receipt_no: str):
     row = get_work_or_404(receipt_no)
-    file = services.intake_file(row)
-    if file is None:
+    if services.intake_file(row) is None:
         abort(404)
     try:
-        data = storage().open(file["key"])
+        file, data = services.open_intake_file(db.session, row, storage())
     except GatewayError as error:
         flash(error.message, "error")
         return redirect(url_for("staff_backoffice.detail", receipt_no=receipt_no))
-    audit.record("backoffice.file_view", target_type="procedure", target_id=row.receipt_no,
-                 member_id=row.member_id)
     db.commit()
     response = Response(data, mimetype=file["content_type"])
     response.headers["Content-Disposition"] = "attachment; filename=document." + file["key"].rsplit(".", 1)[-1]

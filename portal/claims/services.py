@@ -845,3 +845,32 @@ def open_counts(session: Session) -> dict[str, int]:
 
 def _jp(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+# ======================================================================= reading documents
+
+def open_claim_file(session: Session, claim: Claim, file_id: int, store: Any, *,
+                    action: str) -> tuple[ClaimFile, bytes] | None:
+    """One of the claim's documents and its bytes (None if it is not this claim's);
+    every reading is in the audit log, by the member (claims.file_view) or staff."""
+    row = next((f for f in claim.files if f.id == file_id), None)
+    if row is None:
+        return None
+    data = store.open(row.storage_key)
+    audit.record(action, target_type="claim_file", target_id=row.id, member_id=claim.member_id,
+                 detail={"receipt_no": claim.receipt_no}, session=session)
+    return row, data
+
+
+def record_staff_view(session: Session, claim: Claim) -> None:
+    """A claims officer opened the claim (medical details): in the audit log."""
+    audit.record("claims.staff_view", target_type="claim", target_id=claim.receipt_no, member_id=claim.member_id,
+                 session=session)
+
+
+def open_run_file(session: Session, run: PaymentRun, store: Any) -> bytes:
+    """The bank transfer file of a payment run; each download is in the audit log."""
+    data = store.open(run.storage_key)
+    audit.record("claims.run_downloaded", target_type="payment_run", target_id=run.id, session=session)
+    return data
+

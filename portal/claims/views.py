@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal import audit
 from portal.users import current_member, current_staff, is_acting, staff_required
 from portal.claims import documents, services
 from portal.claims.forms import (ACCEPT, AddFilesForm, ConfirmForm, DamageForm, DetailsForm, DocumentsForm,
@@ -131,15 +130,13 @@ def file(receipt_no: str, file_id: int):
 
 
 def _send_file(claim: Claim, file_id: int, action: str):
-    row = next((f for f in claim.files if f.id == file_id), None)
-    if row is None:
-        abort(404)
     try:
-        data = storage().open(row.storage_key)
+        found = services.open_claim_file(db.session, claim, file_id, storage(), action=action)
     except GatewayError:
         abort(404)
-    audit.record(action, target_type="claim_file", target_id=row.id, member_id=claim.member_id,
-                 detail={"receipt_no": claim.receipt_no})
+    if found is None:
+        abort(404)
+    row, data = found
     db.commit()
     response = Response(data, mimetype=row.content_type)
     extension = row.storage_key.rsplit(".", 1)[-1]
@@ -398,7 +395,7 @@ def queue():
 @staff_required("claims")
 def detail(receipt_no: str):
     claim = get_staff_claim_or_404(receipt_no)
-    audit.record("claims.staff_view", target_type="claim", target_id=claim.receipt_no, member_id=claim.member_id)
+    services.record_staff_view(db.session, claim)
     db.commit()
     from portal.members.models import InsuredPerson, Member
 
@@ -557,10 +554,9 @@ def run_file(run_id: int):
     if not run.storage_key or run.status == "cancelled":
         abort(404)
     try:
-        data = storage().open(run.storage_key)
+        data = services.open_run_file(db.session, run, storage())
     except GatewayError:
         abort(404)
-    audit.record("claims.run_downloaded", target_type="payment_run", target_id=run.id)
     db.commit()
     response = Response(data, mimetype="text/plain")
     response.headers["Content-Disposition"] = f"attachment; filename=sogofurikomi-{run.transfer_date:%Y%m%d}-{run.id}.txt"

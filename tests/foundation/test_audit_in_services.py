@@ -41,3 +41,22 @@ def test_staff_account_changes_and_member_opening_are_audited_by_the_services(db
         assert _count(db_session, action) == 1, action
     assert search.open_member(db_session, 10**9) is None
     assert _count(db_session, "staff.member_open") == 1
+
+
+def test_claims_and_office_readings_are_audited_by_the_services(db_session, demo, tmp_path):
+    from portal.backoffice import services as backoffice
+    from portal.claims import services as claims
+    from portal.claims.models import Claim
+    from portal.gateways.storage import LocalStorage
+    from portal.procedures.models import ProcedureRequest
+
+    claim = db_session.scalars(select(Claim).where(Claim.member_id == demo["taro"].id)).first()
+    claims.record_staff_view(db_session, claim)
+    store = LocalStorage(tmp_path)
+    assert claims.open_claim_file(db_session, claim, 10**9, store, action="claims.file_view") is None
+    request = db_session.scalars(select(ProcedureRequest).where(ProcedureRequest.kind == "inquiry")).first()
+    backoffice.record_view(db_session, request)
+    assert backoffice.open_intake_file(db_session, request, store) is None  # taken by phone, no document
+    db_session.flush()
+    assert (_count(db_session, "claims.staff_view"), _count(db_session, "backoffice.view")) == (1, 1)
+    assert (_count(db_session, "claims.file_view"), _count(db_session, "backoffice.file_view")) == (0, 0)

@@ -23,28 +23,54 @@ def _is_record(node: ast.AST) -> bool:
     return isinstance(func, ast.Name) and func.id == "record"
 
 
-def _strings(node: ast.AST, function: ast.FunctionDef | None, tree: ast.Module, unresolved: list[str]) -> set[str]:
+class _Module:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tree = ast.parse(path.read_text(encoding="utf-8"))
+        self.functions = [n for n in ast.walk(self.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+    def owner(self, node: ast.AST) -> ast.FunctionDef | None:
+        """The innermost function that holds the node."""
+        return min((f for f in self.functions if f.lineno <= node.lineno <= f.end_lineno),
+                   key=lambda f: f.end_lineno - f.lineno, default=None)
+
+
+def _called_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+
+
+def _strings(node: ast.AST, module: _Module, modules: list[_Module], unresolved: list[str],
+             depth: int = 0) -> set[str]:
     """The action codes an argument can take: a literal, either side of `a if c else b`,
-    a local assigned from those, or a parameter filled with those by its callers."""
+    a local assigned from those, or a parameter filled with those by its callers
+    (anywhere in the package, through any number of calls)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return {node.value}
     if isinstance(node, ast.IfExp):
-        return _strings(node.body, function, tree, unresolved) | _strings(node.orelse, function, tree, unresolved)
-    if isinstance(node, ast.Name) and function is not None:
+        return (_strings(node.body, module, modules, unresolved, depth)
+                | _strings(node.orelse, module, modules, unresolved, depth))
+    function = module.owner(node)
+    if isinstance(node, ast.Name) and function is not None and depth < 5:
         found: set[str] = set()
         for inner in ast.walk(function):
             if isinstance(inner, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id
                                                      for t in inner.targets):
-                found |= _strings(inner.value, function, tree, unresolved)
-        names = [a.arg for a in function.args.args]
-        if node.id in names:
-            position = names.index(node.id)
-            for call in ast.walk(tree):
-                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == function.name:
-                    args = {k.arg: k.value for k in call.keywords}
-                    value = call.args[position] if position < len(call.args) else args.get(node.id)
+                found |= _strings(inner.value, module, modules, unresolved, depth)
+        positional = [a.arg for a in function.args.args]
+        keyword_only = [a.arg for a in function.args.kwonlyargs]
+        if node.id in positional or node.id in keyword_only:
+            for caller in modules:
+                for call in ast.walk(caller.tree):
+                    if not isinstance(call, ast.Call) or _called_name(call) != function.name:
+                        continue
+                    keywords = {k.arg: k.value for k in call.keywords}
+                    value = keywords.get(node.id)
+                    if value is None and node.id in positional:
+                        position = positional.index(node.id)
+                        value = call.args[position] if position < len(call.args) else None
                     if value is not None:
-                        found |= _strings(value, None, tree, unresolved)
+                        found |= _strings(value, caller, modules, unresolved, depth + 1)
         if found:
             return found
     unresolved.append(ast.unparse(node))
@@ -55,20 +81,12 @@ def recorded_actions(root: Path = ROOT) -> tuple[dict[str, str], list[str]]:
     """({action code: "file:line"}, [arguments that are not plain codes])."""
     codes: dict[str, str] = {}
     unresolved: list[str] = []
-    for path in sorted(root.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        functions = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        for function in [None, *functions]:
-            body = tree if function is None else function
-            for node in ast.walk(body):
-                if not _is_record(node):
-                    continue
-                owner = min((f for f in functions if f.lineno <= node.lineno <= f.end_lineno),
-                            key=lambda f: f.end_lineno - f.lineno, default=None)
-                if owner is not function:
-                    continue
-                for code in _strings(node.args[0], owner, tree, unresolved):
-                    codes.setdefault(code, f"{path.relative_to(ROOT.parent)}:{node.lineno}")
+    modules = [_Module(path) for path in sorted(root.rglob("*.py"))]
+    for module in modules:
+        for node in ast.walk(module.tree):
+            if _is_record(node):
+                for code in _strings(node.args[0], module, modules, unresolved):
+                    codes.setdefault(code, f"{module.path.relative_to(ROOT.parent)}:{node.lineno}")
     return codes, unresolved
 
 
