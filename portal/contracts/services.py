@@ -43,13 +43,10 @@ assert {k for _, kinds in COVERAGE_GROUPS for k in kinds} == set(COVERAGE_KINDS)
 
 # ----------------------------------------------------------------- results
 
-@dataclass(frozen=True)
-class CoverAmount:
-    """One coverage kind of one contract for one age, e.g. 死亡（病気） 400万円."""
+class CoverKind:
+    """What the kind of a cover says: its Japanese label, and whether it is paid per day."""
 
     kind: str
-    amount_yen: int
-    is_unlimited: bool = False
 
     @property
     def label(self) -> str:
@@ -58,6 +55,15 @@ class CoverAmount:
     @property
     def is_per_day(self) -> bool:
         return self.kind in PER_DAY_KINDS
+
+
+@dataclass(frozen=True)
+class CoverAmount(CoverKind):
+    """One coverage kind of one contract for one age, e.g. 死亡（病気） 400万円."""
+
+    kind: str
+    amount_yen: int
+    is_unlimited: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,21 +81,13 @@ class NextBand:
 
 
 @dataclass
-class CoverLine:
+class CoverLine(CoverKind):
     """One kind of cover of one insured person, summed over their contracts in force."""
 
     kind: str
     amount_yen: int = 0
     is_unlimited: bool = False
     parts: list[tuple[Contract, CoverAmount]] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        return COVERAGE_LABELS[self.kind]
-
-    @property
-    def is_per_day(self) -> bool:
-        return self.kind in PER_DAY_KINDS
 
 
 @dataclass

