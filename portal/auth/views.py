@@ -129,29 +129,41 @@ def signup():
     return _identity_step(FLOWS["signup"], "auth/signup.html")
 
 
-@bp.route("/signup/code", methods=["GET", "POST"], endpoint="signup_code")
-def signup_code():
-    flow = FLOWS["signup"]
+def _code_step(flow: Flow, next_endpoint: str):
+    """A flow's code page: once the code is right, the flow is verified and goes on."""
     response, accepted = _handle_code_page(flow)
     if response is not None:
         return response
     _save_state(flow, cid=accepted.id, verified=True)
     db.commit()
-    return redirect(url_for("auth.signup_credentials"))
+    return redirect(url_for(next_endpoint))
+
+
+def _verified_step(flow: Flow):
+    """(member, None) once the flow's code was right, else (None, the redirect to its start)."""
+    state = _state(flow)
+    if not state.get("verified"):
+        return None, redirect(url_for(flow.start))
+    try:
+        return verified_member(db.session, state.get("cid"), flow.purpose), None
+    except AuthError as error:
+        session.pop(f"flow_{flow.name}", None)
+        flash(error.message, "error")
+        return None, redirect(url_for(flow.start))
+
+
+@bp.route("/signup/code", methods=["GET", "POST"], endpoint="signup_code")
+def signup_code():
+    return _code_step(FLOWS["signup"], "auth.signup_credentials")
 
 
 @bp.route("/signup/credentials", methods=["GET", "POST"], endpoint="signup_credentials")
 def signup_credentials():
     flow = FLOWS["signup"]
     state = _state(flow)
-    if not state.get("verified"):
-        return redirect(url_for("auth.signup"))
-    try:
-        member = verified_member(db.session, state.get("cid"), "signup")
-    except AuthError as error:
-        session.pop("flow_signup", None)
-        flash(error.message, "error")
-        return redirect(url_for("auth.signup"))
+    member, refused = _verified_step(flow)
+    if refused is not None:
+        return refused
     if member.is_registered:
         session.pop("flow_signup", None)
         flash("すでにマイページに登録されています。ログインしてください。", "info")
@@ -246,27 +258,16 @@ def password_reset():
 
 @bp.route("/password/reset/code", methods=["GET", "POST"], endpoint="password_reset_code")
 def password_reset_code():
-    flow = FLOWS["reset"]
-    response, accepted = _handle_code_page(flow)
-    if response is not None:
-        return response
-    _save_state(flow, cid=accepted.id, verified=True)
-    db.commit()
-    return redirect(url_for("auth.password_reset_new"))
+    return _code_step(FLOWS["reset"], "auth.password_reset_new")
 
 
 @bp.route("/password/reset/new", methods=["GET", "POST"], endpoint="password_reset_new")
 def password_reset_new():
     flow = FLOWS["reset"]
     state = _state(flow)
-    if not state.get("verified"):
-        return redirect(url_for("auth.password_reset"))
-    try:
-        verified_member(db.session, state.get("cid"), "reset")
-    except AuthError as error:
-        session.pop("flow_reset", None)
-        flash(error.message, "error")
-        return redirect(url_for("auth.password_reset"))
+    _, refused = _verified_step(flow)
+    if refused is not None:
+        return refused
     form = PasswordForm()
     if form.validate_on_submit():
         try:
