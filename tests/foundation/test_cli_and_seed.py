@@ -82,18 +82,23 @@ def test_seed_demo_refused_in_production(monkeypatch):
     assert result.exit_code == 1 and "production" in result.output
 
 
-def _demo_fingerprint(session) -> dict[str, object]:
-    """Row counts of every table, and what a person sees of the demo: staff, FAQ,
-    tips and the demo household's procedures."""
+def _row_counts(session) -> dict[str, int]:
     from portal.db import Base
+
+    return {table.name: session.scalar(select(func.count()).select_from(table)) for table in Base.metadata.sorted_tables}
+
+
+def _demo_fingerprint(session, before: dict[str, int]) -> dict[str, object]:
+    """The rows the demo added to every table (rows another test left behind, such as
+    sign-in throttles kept outside its transaction, do not count), and what a person
+    sees of the demo: staff, FAQ, tips and the demo household's procedures."""
     from portal.help.models import FaqEntry
     from portal.procedures.models import ProcedureRequest
     from portal.tips.models import Tip
 
-    counts = {table.name: session.scalar(select(func.count()).select_from(table))
-              for table in Base.metadata.sorted_tables}
+    added = {name: n - before.get(name, 0) for name, n in _row_counts(session).items()}
     return {
-        "counts": {name: n for name, n in counts.items() if n},
+        "counts": {name: n for name, n in added.items() if n},
         "staff": sorted(session.scalars(select(StaffUser.email))),
         "faq": list(session.scalars(select(FaqEntry.question).order_by(FaqEntry.sort_order))),
         "tips": sorted(session.scalars(select(Tip.slug))),
@@ -106,13 +111,14 @@ def test_seed_demo_command_makes_the_same_demo(app, db_session):
     from it before the demo data moved into portal/seed/."""
     from tests.contracts.helpers import tokyo
 
+    before = _row_counts(db_session)
     with tokyo(2026, 11, 2):
         result = app.test_cli_runner().invoke(args=["seed-demo"])
         assert result.exit_code == 0 and "demo data created" in result.output, result.output
-        fingerprint = _demo_fingerprint(db_session)
+        fingerprint = _demo_fingerprint(db_session, before)
         again = app.test_cli_runner().invoke(args=["seed-demo"])
         assert "demo data already present" in again.output
-        assert _demo_fingerprint(db_session) == fingerprint
+        assert _demo_fingerprint(db_session, before) == fingerprint
     assert fingerprint == EXPECTED_DEMO
 
 
