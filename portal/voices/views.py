@@ -3,9 +3,10 @@ from __future__ import annotations
 
 
 from flask import (
-    Blueprint, Response, abort, flash, redirect, render_template, request, session, stream_with_context, url_for,
+    Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, stream_with_context, url_for,
 )
 from flask_limiter.util import get_remote_address
+from itsdangerous import BadData, URLSafeTimedSerializer
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ staff_bp = Blueprint("staff_voices", __name__)
 # Visitors who are not signed in: per IP. Members: per member (a shared office IP must not block them).
 VISITOR_LIMIT = "5 per hour"
 MEMBER_LIMIT = "30 per day"
-_TOKENS_KEPT = 5
+_TOKEN_MAX_AGE = 12 * 60 * 60
 
 
 # ---------------------------------------------------------------- member side
@@ -49,10 +50,22 @@ def _submitted(response) -> bool:
     return response.status_code == 302 and "/voices/thanks" in response.headers.get("Location", "")
 
 
+def _token_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="voice-form")
+
+
 def _issue_token() -> str:
-    token = new_form_token()
-    session["voice_tokens"] = (session.get("voice_tokens", []) + [token])[-_TOKENS_KEPT:]
-    return token
+    # Signed, not kept in the session: a session cookie the browser refuses or another
+    # tab overwrites must not turn a member's finished voice into "expired".
+    return _token_signer().dumps(new_form_token())
+
+
+def _accepted_key(token: str) -> str | None:
+    """The idempotency key inside a form token this server signed in the last 12 hours."""
+    try:
+        return _token_signer().loads(token, max_age=_TOKEN_MAX_AGE)
+    except BadData:
+        return None
 
 
 def _contract_choices(member_id: int) -> list[tuple[str, str]]:
@@ -75,8 +88,8 @@ def new():
     if member is not None:
         form.contract.choices = _contract_choices(member.id)
     if form.validate_on_submit():
-        token = form.submit_token.data or ""
-        if token not in session.get("voice_tokens", []):
+        token = _accepted_key(form.submit_token.data or "")
+        if token is None:
             refused = True
             flash("画面の有効期限が切れました。内容をご確認のうえ、もう一度送信してください。", "error")
         else:

@@ -84,8 +84,9 @@ def test_a_voice_from_a_member(visit):
     page.get_by_label("内容の分類").select_option("web")
     page.locator("#body").fill("マイページの文字サイズ切り替えが便利です。もっと大きくできるとうれしいです。")
     visit.check("voice-filled")
-    page.get_by_role("button", name="送信する").click()
-    page.wait_for_url(re.compile(r".*/voices/thanks$"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="送信する").click()
+    assert page.url.endswith("/voices/thanks"), page.locator("main").inner_text()[:600]
     visit.check("voice-thanks")
     assert "受付番号" in page.content()
     visit.goto("/voices")

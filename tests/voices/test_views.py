@@ -362,3 +362,12 @@ def test_report_shows_months_not_yet_reached_as_blank(staff_client, db_session, 
     assert "-100.0%" in november  # a month that has begun may really have dropped
     # the year so far is compared with June to November of last year (6 voices), not all 7
     assert "前年度同期 6件" in html and 'id="partial-note"' in html and "6月〜11月" in html
+
+
+def test_a_signed_token_needs_nothing_kept_in_the_session(member_client, db_session):
+    token = token_from(member_client.get("/voices/new").get_data(as_text=True))
+    with member_client.session_transaction() as kept:  # a session cookie the browser did not keep
+        kept.pop("voice_tokens", None)
+    response = member_client.post("/voices/new", data={"kind": "opinion", "topic": "web", "body": "署名付き",
+                                                       "submit_token": token})
+    assert response.status_code == 302 and "/voices/thanks" in response.headers["Location"]
