@@ -294,9 +294,7 @@ def change_address(session: Session, member: Member, address: AddressInput, *, e
     text = (f"{member.name}様 住所変更を承りました（受付番号 {request.receipt_no}）。"
             f"{format_date_jp(effective)}以降に発送する郵送物から新しいご住所でお届けします。")
     if move is not None:
-        text += (f"住まいる共済の対象物件の所在地と建物の構造は、転居日の{format_date_jp(move.moved_on)}に変わります"
-                 if not due else "住まいる共済の対象物件の所在地と建物の構造も変更しました")
-        text += "。掛金は転居日から再計算し、変わる場合は担当者からご連絡します。"
+        text += property_move_sentence(move, done=due)
     queue_notice(session, member, "【完了】住所変更", text)
     audit.record("profile.address_change", target_type="member", target_id=member.id,
                  detail={"receipt_no": request.receipt_no,
@@ -312,11 +310,17 @@ def address_change_message(result: AddressChangeResult) -> str:
     message = (f"住所を変更しました。{format_date_jp(result.request.effective_date)}以降に発送する郵送物から"
                "新しいご住所でお届けします。")
     if result.moved_contracts:
-        message += "住まいる共済の対象物件の所在地と建物の構造も変更しました。掛金は担当者が再計算し、変わる場合はご連絡します。"
+        message += property_move_sentence(None, done=True)
     elif result.move is not None:
-        message += (f"住まいる共済の対象物件の所在地と建物の構造は、転居日の{format_date_jp(result.move.moved_on)}に"
-                    "変わります。掛金は担当者が転居日から再計算し、変わる場合はご連絡します。")
+        message += property_move_sentence(result.move, done=False)
     return message
+
+
+def property_move_sentence(move: PropertyMove | None, *, done: bool) -> str:
+    """The one wording of a 住まいる共済 property move, for the page and the notice alike."""
+    what = ("住まいる共済の対象物件の所在地と建物の構造も変更しました。" if done or move is None else
+            f"住まいる共済の対象物件の所在地と建物の構造は、転居日の{format_date_jp(move.moved_on)}に変わります。")
+    return what + "掛金は担当者が転居日から再計算し、変わる場合はご連絡します。"
 
 
 def _apply_property_move(session: Session, request: ProcedureRequest) -> list[str]:
