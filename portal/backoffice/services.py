@@ -115,11 +115,9 @@ def work_queue(session: Session, *, kind: str | None = None, state: str | None =
 
 def claims_counts(session: Session) -> dict[str, int]:
     """Claims have their own desk: the office sees how many are open, nothing more."""
-    from portal.procedures.models import OPEN_STATUSES
-
     rows = session.execute(
         select(ProcedureRequest.kind, func.count())
-        .where(ProcedureRequest.kind.in_(kinds.claims_kinds()), ProcedureRequest.status.in_(OPEN_STATUSES))
+        .where(ProcedureRequest.kind.in_(kinds.claims_kinds()), ProcedureRequest.is_open)
         .group_by(ProcedureRequest.kind))
     return {kind: count for kind, count in rows}
 

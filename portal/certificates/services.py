@@ -38,7 +38,7 @@ from portal.jp.dates import (
 )
 from portal.members.models import Member
 from portal.procedures import services as procedures
-from portal.procedures.models import OPEN_STATUSES, ProcedureRequest
+from portal.procedures.models import ProcedureRequest
 from portal.service_errors import ServiceError
 
 CO_OP_NAME = "みらい共済生活協同組合"
@@ -230,7 +230,7 @@ def open_mail_request(session: Session, member_id: int, year: int) -> ProcedureR
     rows = session.scalars(
         select(ProcedureRequest).where(ProcedureRequest.member_id == member_id,
                                        ProcedureRequest.kind == "certificate_mail",
-                                       ProcedureRequest.status.in_(OPEN_STATUSES))
+                                       ProcedureRequest.is_open)
         .order_by(ProcedureRequest.id)
     )
     for row in rows:

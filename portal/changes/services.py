@@ -27,7 +27,7 @@ from portal.jp.dates import business_day_on_or_after, debit_date, fiscal_year, f
 from portal.jp.text import normalize, normalize_furigana
 from portal.members.models import Member
 from portal.procedures import services as procedures
-from portal.procedures.models import OPEN_STATUSES, ProcedureRequest
+from portal.procedures.models import ProcedureRequest
 from portal.service_errors import ServiceError
 
 DEBIT_DATA_DAY = 10      # debit data for the month's 27th goes to the banks on the 10th
@@ -63,7 +63,7 @@ def _open_request(session: Session, member_id: int, kind: str, contract_no: str 
                   ) -> ProcedureRequest | None:
     rows = session.scalars(select(ProcedureRequest).where(
         ProcedureRequest.member_id == member_id, ProcedureRequest.kind == kind,
-        ProcedureRequest.status.in_(OPEN_STATUSES)))
+        ProcedureRequest.is_open))
     for row in rows:
         if contract_no is None or procedures.detail_of(row).get("contract_no") == contract_no:
             return row
@@ -280,7 +280,7 @@ def request_cooling_off(session: Session, member: Member, application_id: int, o
     quote = cooling_off_quote(session, member, application_id, on)
     for row in session.scalars(select(ProcedureRequest).where(
             ProcedureRequest.member_id == member.id, ProcedureRequest.kind == "cooling_off",
-            ProcedureRequest.status.in_(OPEN_STATUSES))):
+            ProcedureRequest.is_open)):
         if procedures.detail_of(row).get("application_id") == application_id:
             raise ChangeError(f"このお申込みのクーリング・オフはすでに受け付けています（受付番号 {row.receipt_no}）。")
     application = session.get(Application, application_id)

@@ -19,7 +19,7 @@ from portal.contracts.models import Contract
 from portal.jp.dates import add_business_days, format_date_jp
 from portal.jp.text import normalize
 from portal.procedures import services as procedures
-from portal.procedures.models import OPEN_STATUSES, ProcedureRequest
+from portal.procedures.models import ProcedureRequest
 from portal.service_errors import ServiceError
 
 ARRIVAL_BUSINESS_DAYS = 2
@@ -58,7 +58,7 @@ def check_shipped_on(shipped_on: date | None, request: ProcedureRequest) -> date
 def open_certificate_request(session: Session, contract: Contract) -> ProcedureRequest | None:
     rows = session.scalars(select(ProcedureRequest).where(
         ProcedureRequest.member_id == contract.member_id, ProcedureRequest.kind == "contract_certificate",
-        ProcedureRequest.status.in_(OPEN_STATUSES)).order_by(ProcedureRequest.id))
+        ProcedureRequest.is_open).order_by(ProcedureRequest.id))
     return next((r for r in rows if procedures.detail_of(r).get("contract_no") == contract.contract_no), None)
 
 

@@ -98,7 +98,7 @@ class _DataCollector:
         from portal.clock import TOKYO, today, utcnow
         from portal.jp.dates import add_business_days
         from portal.messaging.models import OutboxMessage
-        from portal.procedures.models import OPEN_STATUSES, ProcedureRequest
+        from portal.procedures.models import ProcedureRequest
 
         depth, oldest = self.session.execute(
             select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "queued")).one()
@@ -112,7 +112,7 @@ class _DataCollector:
         rows = self.session.execute(
             select(ProcedureRequest.kind, func.count(),
                    func.sum(case((ProcedureRequest.created_at < cutoff, 1), else_=0)))
-            .where(ProcedureRequest.status.in_(OPEN_STATUSES)).group_by(ProcedureRequest.kind)).all()
+            .where(ProcedureRequest.is_open).group_by(ProcedureRequest.kind)).all()
         open_family = GaugeMetricFamily("portal_procedures_open", "Procedures not finished, per kind",
                                         labels=["kind"])
         overdue_family = GaugeMetricFamily(

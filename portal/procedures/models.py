@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ColumnElement, Date, ForeignKey, Index, Integer, String, Text, and_, not_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -50,6 +51,13 @@ STATUSES = tuple(STATUS_LABELS)
 OPEN_STATUSES = ("received", "reviewing", "under_review", "awaiting_payment", "paid", "active",
                  "checking_documents", "awaiting_documents", "preparing_shipment", "visit_proposed",
                  "visit_scheduled")
+# Statuses that end a procedure of one kind although they leave others open: a paid
+# kit order still waits for shipping, a paid claim is finished.
+FINAL_FOR_KIND = {"claim": ("paid",)}
+
+
+def is_open_status(kind: str, status: str) -> bool:
+    return status in OPEN_STATUSES and status not in FINAL_FOR_KIND.get(kind, ())
 
 
 class ProcedureRequest(Base):
@@ -90,9 +98,15 @@ class ProcedureRequest(Base):
     def status_label(self) -> str:
         return status_label(self.kind, self.status)
 
-    @property
+    @hybrid_property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return is_open_status(self.kind, self.status)
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.status.in_(OPEN_STATUSES),
+                    *(not_(and_(cls.kind == kind, cls.status.in_(final))) for kind, final in FINAL_FOR_KIND.items()))
 
 
 class ProcedureEvent(Base):

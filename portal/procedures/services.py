@@ -101,11 +101,10 @@ def detail_of(request: ProcedureRequest) -> dict[str, Any]:
 @functools.cache
 def _open_notices_statement():
     """Built on first use, not at import (that would configure the mappers early)."""
-    from portal.procedures.models import OPEN_STATUSES
 
     return (select(ProcedureRequest.kind, ProcedureRequest.status, ProcedureRequest.receipt_no)
             .where(ProcedureRequest.member_id == bindparam("member_id"),
-                   ProcedureRequest.status.in_(OPEN_STATUSES))
+                   ProcedureRequest.is_open)
             .order_by(ProcedureRequest.created_at.desc(), ProcedureRequest.id.desc())
             .limit(bindparam("limit")))
 
