@@ -403,6 +403,21 @@ def verify_code(session: Session, challenge_id: int, code: str, *, purpose: str)
     return row
 
 
+def just_sent(session: Session, *, purpose: str, phone: str, channel: str, member_id: int,
+              now: datetime | None = None) -> CodeChallenge | None:
+    """The unused code this member had sent to this number by this channel less than the
+    resend interval ago: a form sent twice (a double click) waits for that code too, instead
+    of being told to wait a minute."""
+    now = now or utcnow()
+    return session.scalars(
+        select(CodeChallenge).where(
+            CodeChallenge.purpose == purpose, CodeChallenge.phone == phone, CodeChallenge.channel == channel,
+            CodeChallenge.member_id == member_id, CodeChallenge.is_decoy.is_(False),
+            CodeChallenge.status == "active", CodeChallenge.expires_at > now,
+            CodeChallenge.created_at > now - PHONE_SEND_LIMITS[0][1])
+        .order_by(CodeChallenge.id.desc())).first()
+
+
 def active_challenge(session: Session, challenge_id: int | None, purpose: str) -> CodeChallenge | None:
     if not challenge_id:
         return None

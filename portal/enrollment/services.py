@@ -166,6 +166,14 @@ def payment_choices(session: Session, member: Member) -> list[tuple[str, str]]:
     return choices
 
 
+def submitted(session: Session, member: Member, idempotency_key: str | None) -> ProcedureRequest | None:
+    """The member's application already sent with this form token (a resent confirmation)."""
+    existing = procedures.find_by_key(session, idempotency_key)
+    if existing is not None and existing.member_id == member.id and existing.kind == "enrollment":
+        return existing
+    return None
+
+
 def submit(session: Session, member: Member, key: str, *, idempotency_key: str,
            on: date | None = None, payment_method: str = "debit",
            answers: dict[str, str] | None = None) -> ProcedureRequest:
@@ -174,8 +182,8 @@ def submit(session: Session, member: Member, key: str, *, idempotency_key: str,
     The same form token returns the first application (double submit); the same
     plan while one is pending is refused.
     """
-    existing = procedures.find_by_key(session, idempotency_key)
-    if existing is not None and existing.member_id == member.id:
+    existing = submitted(session, member, idempotency_key)
+    if existing is not None:
         return existing
     option = find_option(session, member, key, on)
     if payment_method not in PAYMENT_METHODS:

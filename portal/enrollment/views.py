@@ -6,6 +6,7 @@ from __future__ import annotations
 
 
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
+from flask import request as flask_request
 
 from portal import audit
 from portal.enrollment import services
@@ -114,6 +115,12 @@ def payment():
 @refuse_while_acting("加入を申し込み")
 def confirm():
     member = current_member()
+    # The wizard's state ends with the first submission: a resent form finds its application by the token.
+    resent = ConfirmForm() if flask_request.method == "POST" else None
+    if resent is not None and resent.validate():
+        sent = services.submitted(db.session, member, resent.idempotency_key.data)
+        if sent is not None:
+            return redirect(url_for("enrollment.done", receipt_no=sent.receipt_no))
     option = _option_or_restart(member)
     state = _state()
     if option is None or not (state.get("declared") and state.get("confirmed") and state.get("paid")):

@@ -447,6 +447,10 @@ def send_phone_change_code(session: Session, member: Member, raw_phone: str | No
                            ip: str | None) -> PhoneChallenge:
     """Check the new number and send a code to it; the change waits for that code."""
     phone = prepare_phone_change(member, raw_phone, channel)
+    sent = codes.just_sent(session, purpose="phone_change", phone=phone.national, channel=channel,
+                           member_id=member.id)
+    if sent is not None:
+        return PhoneChallenge(sent.id, phone.national)
     try:
         challenge = codes.send_code(session, purpose="phone_change", phone=phone.national, channel=channel,
                                     member_id=member.id, ip=ip)
