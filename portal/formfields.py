@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from wtforms import Field
-from wtforms.validators import StopValidation
+from wtforms import Field, RadioField, StringField
+from wtforms.validators import DataRequired, Regexp, StopValidation
 
 from portal.jp.dates import format_wareki, parse_year
 from portal.jp.text import normalize
@@ -92,3 +92,17 @@ def _parse_whole(text: str) -> date:
     if len(text) == 8 and text.isdigit():
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     raise ValueError(text)
+
+
+def code_field(description: str) -> StringField:
+    """The six-digit code sent by SMS or voice; full-width digits are read as digits."""
+    return StringField("認証コード", filters=[lambda v: normalize(v) if isinstance(v, str) else v],
+                       validators=[DataRequired("認証コードを入力してください"),
+                                   Regexp(r"^[0-9]{6}$", message="認証コードは6桁の数字で入力してください")],
+                       description=description)
+
+
+def code_channel_field(sms: str = "SMS（ショートメッセージ）", voice: str = "音声通話（自動音声）") -> RadioField:
+    """How a code is sent: the labels say what kind of phone each channel reaches."""
+    return RadioField("認証コードの受け取り方法", default="sms", choices=[("sms", sms), ("voice", voice)],
+                      validators=[DataRequired("受け取り方法を選んでください")])

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
+from portal.formfields import code_channel_field, code_field
 from portal.jp.text import normalize
 
 
@@ -32,16 +33,11 @@ class ActionForm(FlaskForm):
 
 
 class StepUpSendForm(FlaskForm):
-    channel = RadioField("認証コードの受け取り方法", default="sms",
-                         choices=[("sms", "SMS（ショートメッセージ）"), ("voice", "音声通話（自動音声）")],
-                         validators=[DataRequired("受け取り方法を選んでください")])
+    channel = code_channel_field()
 
 
 class StepUpCodeForm(FlaskForm):
-    code = StringField("認証コード", filters=[_nfkc],
-                       validators=[DataRequired("認証コードを入力してください"),
-                                   Regexp(r"^[0-9]{6}$", message="認証コードは6桁の数字で入力してください")],
-                       description="ご登録の電話番号に届いた6桁の数字")
+    code = code_field("ご登録の電話番号に届いた6桁の数字")
 
 
 class StaffPasskeyDeleteForm(FlaskForm):

@@ -202,6 +202,18 @@ def passkey_register():
                      url_for("account.security"))
 
 
+def _remove(owner, passkey_id: int, message: str) -> None:
+    """Remove the owner's passkey and say so (or why not) on the next page."""
+    try:
+        row = passkeys.remove(db.session, owner, passkey_id)
+    except passkeys.PasskeyError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.commit()
+        flash(message.format(name=row.name), "success")
+
+
 @bp.post("/account/passkeys/<int:passkey_id>/delete", endpoint="passkey_delete")
 @refuse_while_acting("パスキーを削除")
 def passkey_delete(passkey_id: int):
@@ -211,14 +223,7 @@ def passkey_delete(passkey_id: int):
     if not sessions.is_recently_reauthenticated(STEP_UP_MINUTES):
         flash("パスキーを削除するには、先に本人確認をしてください（5分以内の確認が必要です）。", "info")
         return redirect(url_for("profile.reauth", **{"for": "passkeys"}))
-    try:
-        row = passkeys.remove(db.session, member, passkey_id)
-    except passkeys.PasskeyError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash(f"パスキー「{row.name}」を削除しました。このパスキーではログインできなくなりました。", "success")
+    _remove(member, passkey_id, "パスキー「{name}」を削除しました。このパスキーではログインできなくなりました。")
     return redirect(url_for("account.security") + "#passkeys")
 
 
@@ -391,12 +396,5 @@ def staff_passkey_delete(passkey_id: int):
     if not verify_password(staff.password_hash, form.password.data):
         form.password.errors.append("パスワードが正しくありません")
         return _staff_page((passkey_id, form), 400)
-    try:
-        row = passkeys.remove(db.session, staff, passkey_id)
-    except passkeys.PasskeyError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.commit()
-        flash(f"パスキー「{row.name}」を削除しました。", "success")
+    _remove(staff, passkey_id, "パスキー「{name}」を削除しました。")
     return redirect(url_for("staff_account.passkeys"))

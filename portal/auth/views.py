@@ -7,6 +7,7 @@ cookie tells nothing either.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    session, url_for)
@@ -139,17 +140,26 @@ def _code_step(flow: Flow, next_endpoint: str):
     return redirect(url_for(next_endpoint))
 
 
-def _verified_step(flow: Flow):
-    """(member, None) once the flow's code was right, else (None, the redirect to its start)."""
-    state = _state(flow)
-    if not state.get("verified"):
-        return None, redirect(url_for(flow.start))
-    try:
-        return verified_member(db.session, state.get("cid"), flow.purpose), None
-    except AuthError as error:
-        session.pop(f"flow_{flow.name}", None)
-        flash(error.message, "error")
-        return None, redirect(url_for(flow.start))
+def _after_the_code(name: str):
+    """The view runs once its flow's code was right, as view(state, member); before that,
+    or when the member can no longer go on, the flow starts again."""
+    flow = FLOWS[name]
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped():
+            state = _state(flow)
+            if not state.get("verified"):
+                return redirect(url_for(flow.start))
+            try:
+                member = verified_member(db.session, state.get("cid"), flow.purpose)
+            except AuthError as error:
+                session.pop(f"flow_{flow.name}", None)
+                flash(error.message, "error")
+                return redirect(url_for(flow.start))
+            return view(state, member)
+        return wrapped
+    return decorate
 
 
 @bp.route("/signup/code", methods=["GET", "POST"], endpoint="signup_code")
@@ -158,12 +168,8 @@ def signup_code():
 
 
 @bp.route("/signup/credentials", methods=["GET", "POST"], endpoint="signup_credentials")
-def signup_credentials():
-    flow = FLOWS["signup"]
-    state = _state(flow)
-    member, refused = _verified_step(flow)
-    if refused is not None:
-        return refused
+@_after_the_code("signup")
+def signup_credentials(state: dict, member):
     if member.is_registered:
         session.pop("flow_signup", None)
         flash("すでにマイページに登録されています。ログインしてください。", "info")
@@ -262,12 +268,8 @@ def password_reset_code():
 
 
 @bp.route("/password/reset/new", methods=["GET", "POST"], endpoint="password_reset_new")
-def password_reset_new():
-    flow = FLOWS["reset"]
-    state = _state(flow)
-    _, refused = _verified_step(flow)
-    if refused is not None:
-        return refused
+@_after_the_code("reset")
+def password_reset_new(state: dict, _member):
     form = PasswordForm()
     if form.validate_on_submit():
         try:

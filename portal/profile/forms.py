@@ -6,7 +6,7 @@ from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.contracts.models import STRUCTURE_LABELS, STRUCTURES
-from portal.formfields import JapaneseDateField
+from portal.formfields import JapaneseDateField, code_channel_field, code_field
 from portal.jp.text import normalize
 from portal.messaging.models import CHANNEL_LABELS, PREFERENCE_CHANNELS, TOPIC_LABELS
 
@@ -58,16 +58,11 @@ class PhoneForm(OneTimeForm):
     phone = StringField("新しい電話番号", filters=[_nfkc],
                         validators=[DataRequired("電話番号を入力してください"), Length(max=20)],
                         description="ハイフンはあってもなくてもかまいません（例：090-1234-5678）")
-    channel = RadioField("認証コードの受け取り方法", default="sms",
-                         choices=[("sms", "SMS（携帯電話）"), ("voice", "音声通話（固定電話も可）")],
-                         validators=[DataRequired("受け取り方法を選んでください")])
+    channel = code_channel_field("SMS（携帯電話）", "音声通話（固定電話も可）")
 
 
 class CodeForm(FlaskForm):
-    code = StringField("認証コード", filters=[_nfkc],
-                       validators=[DataRequired("認証コードを入力してください"),
-                                   Regexp(r"^[0-9]{6}$", message="認証コードは6桁の数字で入力してください")],
-                       description="新しい電話番号に届いた6桁の数字")
+    code = code_field("新しい電話番号に届いた6桁の数字")
 
 
 class EmailForm(FlaskForm):

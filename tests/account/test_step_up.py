@@ -1,0 +1,64 @@
+"""Step-up before a sensitive change (phone, bank account, passkey removal): every one
+offers a passkey, a fresh SMS or voice code, and the password, and any one of them
+opens the change for five minutes."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from portal.account.models import Passkey
+from portal.auth.models import AuthSession
+from portal.clock import utcnow
+from tests.account.conftest import code_sent_to, register_passkey
+
+
+def _stale(db_session) -> None:
+    db_session.execute(update(AuthSession).values(reauthenticated_at=utcnow() - timedelta(minutes=6)))
+
+
+@pytest.mark.parametrize("target,page", [("phone", "/profile/phone"), ("bank", "/profile/bank-account"),
+                                         ("passkeys", "/account/security")])
+def test_every_step_up_offers_a_passkey_a_code_and_the_password(member_client, authenticator, target, page):
+    register_passkey(member_client, authenticator)
+    html = member_client.get(f"/profile/reauth?for={target}").text
+    assert 'id="reauth-passkey"' in html and f'data-next="{page}"' in html
+    assert 'name="password"' in html
+    assert 'action="/account/reauth/code/send"' in html and f'name="next" value="{page}"' in html
+    assert 'name="channel" value="sms"' in html and 'name="channel" value="voice"' in html
+
+
+def _by_password(client, authenticator, db_session):
+    return client.post("/profile/reauth?for=passkeys", data={"password": client.member.password_plain})
+
+
+def _by_code(client, authenticator, db_session):
+    client.post("/account/reauth/code/send", data={"channel": "sms", "next": "/account/security"})
+    return client.post("/account/reauth/code", data={"code": code_sent_to(db_session, client.member.phone)})
+
+
+def _by_passkey(client, authenticator, db_session):
+    options = client.post("/account/reauth/passkey/options").get_json()
+    return client.post("/account/reauth/passkey", json={"credential": authenticator.get(options),
+                                                        "next": "/account/security"})
+
+
+@pytest.mark.parametrize("step_up", [_by_password, _by_code, _by_passkey])
+def test_a_passkey_is_removed_only_after_a_fresh_step_up_of_any_kind(member_client, authenticator, db_session,
+                                                                     step_up):
+    register_passkey(member_client, authenticator)
+    register_passkey(member_client, type(authenticator)(rp_id="localhost", origin="http://localhost:5000"),
+                     name="予備")
+    key_id = db_session.scalars(select(Passkey.id).where(Passkey.member_id == member_client.member.id)
+                                .order_by(Passkey.id)).first()
+    _stale(db_session)
+    gate = member_client.post(f"/account/passkeys/{key_id}/delete")
+    assert gate.headers["Location"] == "/profile/reauth?for=passkeys"
+    db_session.expire_all()
+    assert db_session.get(Passkey, key_id) is not None
+    done = step_up(member_client, authenticator, db_session)
+    assert done.status_code in (200, 302)
+    member_client.post(f"/account/passkeys/{key_id}/delete")
+    db_session.expire_all()
+    assert db_session.get(Passkey, key_id) is None
