@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from wtforms import Field, RadioField, StringField
+from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Regexp, StopValidation
 
 from portal.jp.dates import format_wareki, parse_year
@@ -30,7 +31,10 @@ class JapaneseDateField(Field):
 
     def process(self, formdata, data=None, extra_filters=None):
         self.process_errors = []
-        self.data = data if data is not None else (self.default() if callable(self.default) else self.default)
+        # A FieldList passes unset_value for a row it adds empty.
+        if data is None or data is unset_value:
+            data = self.default() if callable(self.default) else self.default
+        self.data = data
         self.raw_parts = {}
         if formdata is None:
             return

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (FieldList, HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.claims.models import BENEFIT_LABELS, BENEFITS, CAUSE_LABELS, CAUSES, DAMAGE_CAUSE_LABELS, DAMAGE_CAUSES
+from portal.claims.services import MAX_OUTPATIENT_DATES
+from portal.formfields import JapaneseDateField
 from portal.jp.text import normalize
 from portal.profile.forms import ACCOUNT_TYPE_CHOICES, OneTimeForm
 
@@ -37,19 +40,52 @@ class WhatForm(FlaskForm):
                        validators=[DataRequired("原因を選んでください")], validate_choice=False)
 
 
+def _day(label: str, **kwargs) -> JapaneseDateField:
+    return JapaneseDateField(label, validators=[Optional()], default=None,
+                             invalid_message=f"{label}を正しく入力してください（例：2026年11月30日）", **kwargs)
+
+
+OUTPATIENT_ROWS = 3  # empty rows shown at first; 「通院日を追加」 adds one at a time
+
+
+class DateListField(FieldList):
+    """Several days, each as 年・月・日 boxes. A message about the list as a whole
+    (none typed, too many) goes in `list_errors`; each row keeps its own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.list_errors: list[str] = []
+
+    def _add_entry(self, *args, **kwargs):
+        entry = super()._add_entry(*args, **kwargs)
+        entry.label.text = f"{len(self.entries)}日目"
+        return entry
+
+    def days(self) -> list:
+        return [entry.data for entry in self.entries if entry.data and not entry.process_errors]
+
+    def add_row(self) -> None:
+        """One more empty row, its 年 and 月 taken from the last row typed (visits are
+        mostly in the same month)."""
+        last = next((e for e in reversed(self.entries) if any(e.raw_parts.values()) or e.data), None)
+        entry = self.append_entry()
+        if last is not None:
+            entry.raw_parts = {"year": last.part_value("year"), "month": last.part_value("month"), "day": ""}
+
+
 class DetailsForm(DraftForm):
-    hospital_from = StringField("入院日", filters=[_nfkc], validators=[Optional(), Length(max=20)])
-    hospital_to = StringField("退院日", filters=[_nfkc], validators=[Optional(), Length(max=20)],
-                              description="入院中の場合は、本日までの日付でご請求いただけます")
-    outpatient_dates = TextAreaField("通院した日", filters=[_nfkc], validators=[Optional(), Length(max=2000)],
-                                     description="1日ずつ、改行か「,」で区切って入力してください（例：2026-11-02, 2026-11-09）")
-    surgery_date = StringField("手術日", filters=[_nfkc], validators=[Optional(), Length(max=20)])
+    hospital_from = _day("入院日")
+    hospital_to = _day("退院日", description="入院中の場合は、本日までの日付でご請求いただけます")
+    outpatient_dates = DateListField(_day("通院日"), label="通院した日", min_entries=OUTPATIENT_ROWS,
+                                     max_entries=MAX_OUTPATIENT_DATES,
+                                     description="通院した日を1日ずつ入力してください。足りないときは「通院日を追加」を押してください")
+    surgery_date = _day("手術日")
     surgery_name = StringField("手術名", filters=[_nfkc], validators=[Optional(), Length(max=100)],
                                description="領収書・診療明細書に書かれている名前（例：腹腔鏡下胆嚢摘出術）")
     surgery_in_hospital = RadioField("手術のとき", choices=[("yes", "入院中"), ("no", "外来（日帰り）")],
                                      default="yes", validators=[Optional()], validate_choice=False)
-    fracture_date = StringField("骨折した日", filters=[_nfkc], validators=[Optional(), Length(max=20)])
-    advanced_care_date = StringField("先進医療を受けた日", filters=[_nfkc], validators=[Optional(), Length(max=20)])
+    fracture_date = _day("骨折した日")
+    advanced_care_date = _day("先進医療を受けた日")
     advanced_care_fee = StringField("先進医療の技術料（円）", filters=[_nfkc], validators=[Optional(), Length(max=20)],
                                     description="病院の領収書の「先進医療」の金額")
     hospital_name = StringField("病院名", filters=[_nfkc],
@@ -86,9 +122,8 @@ class DamageForm(OneTimeForm):
                              validate_choice=False)
     cause = RadioField("損害の原因", choices=[(c, DAMAGE_CAUSE_LABELS[c]) for c in DAMAGE_CAUSES],
                        validators=[DataRequired("損害の原因を選んでください")], validate_choice=False)
-    day = StringField("損害が起きた日", filters=[_nfkc],
-                      validators=[DataRequired("損害が起きた日を入力してください"), Length(max=20)],
-                      description="例：2026-09-05")
+    day = JapaneseDateField("損害が起きた日", validators=[DataRequired("損害が起きた日を入力してください")],
+                            invalid_message="損害が起きた日を正しく入力してください（例：2026年9月5日）")
     description = TextAreaField("損害の内容", filters=[_nfkc],
                                 validators=[DataRequired("損害の内容を入力してください"), Length(max=2000)],
                                 description="どこが、どのように壊れたか（例：台風で屋根瓦が飛び、2階の天井から雨漏り）")

@@ -250,13 +250,7 @@ def estimate_for(session: Session, member: Member, person_id: Any, event: Event,
 # ======================================================================= payee
 
 @dataclass(frozen=True)
-class Payee:
-    bank_code: str
-    bank_name: str
-    branch_code: str
-    branch_name: str
-    account_type: int
-    account_number: str
+class Payee(zengin.Account):
     holder_name: str
     is_debit_account: bool
 
@@ -558,6 +552,16 @@ def _need(claim: Claim, statuses: tuple[str, ...], message: str) -> None:
         raise ClaimError(message)
 
 
+def _written(value: str | None, field_name: str, missing: str, what: str, limit: int = 400) -> str:
+    """A message staff write for the member: required, normalised, at most `limit` characters."""
+    text = normalize(value or "").strip()
+    if not text:
+        raise ClaimError(missing, field_name)
+    if len(text) > limit:
+        raise ClaimError(f"{what}は{limit}文字以内で入力してください。", field_name)
+    return text
+
+
 def start_checking(session: Session, claim: Claim, staff_id: int) -> None:
     _lock(session, claim)
     _need(claim, ("received",), "このご請求はすでに確認中です。")
@@ -569,11 +573,7 @@ def request_documents(session: Session, claim: Claim, message: str | None, staff
     _lock(session, claim)
     _need(claim, ("received", "checking_documents", "under_review", "visit_scheduled", "reviewing"),
           "このご請求には書類をお願いできません。")
-    text = normalize(message or "").strip()
-    if not text:
-        raise ClaimError("お願いする書類と理由を入力してください。", "message")
-    if len(text) > 400:
-        raise ClaimError("メッセージは400文字以内で入力してください。", "message")
+    text = _written(message, "message", "お願いする書類と理由を入力してください。", "メッセージ")
     claim.documents_message = text
     claim.documents_complete_on = None  # the 5 business days start again from the complete set
     claim.first_approver_id = None
@@ -665,11 +665,7 @@ def decline(session: Session, claim: Claim, reason: str | None, staff_id: int) -
     _lock(session, claim)
     _need(claim, ("received", "checking_documents", "under_review", "awaiting_documents", "reviewing",
                   "visit_scheduled", "visit_proposed"), "このご請求はお支払いできませんに変更できません。")
-    text = normalize(reason or "").strip()
-    if not text:
-        raise ClaimError("お支払いできない理由を入力してください。", "reason")
-    if len(text) > 400:
-        raise ClaimError("理由は400文字以内で入力してください。", "reason")
+    text = _written(reason, "reason", "お支払いできない理由を入力してください。", "理由")
     claim.decline_reason = text
     _move(session, claim, "not_payable", text)
     audit.record("claims.declined", target_type="claim", target_id=claim.receipt_no, member_id=claim.member_id,

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.users import current_member, current_staff, is_acting, staff_required
 from portal.claims import documents, services
+from portal.claims.services import MAX_OUTPATIENT_DATES
 from portal.claims.forms import (ACCEPT, AddFilesForm, ConfirmForm, DamageForm, DetailsForm, DocumentsForm,
                                  MessageForm, PaperFormsForm, PhoneDamageForm, ReasonForm, RunForm, SubmitForm,
                                  VisitAnswerForm, VisitForm, WhatForm)
@@ -87,12 +88,15 @@ def _uploads(store, member, files) -> list[tuple[str, str, int]]:
     return stored
 
 
+def _or_404(found):
+    if found is None:
+        abort(404)
+    return found
+
+
 def get_claim_or_404(receipt_no: str) -> Claim:
     """The member's own claim; another member's receipt number is a 404."""
-    claim = services.find_claim(db.session, receipt_no, member=current_member())
-    if claim is None:
-        abort(404)
-    return claim
+    return _or_404(services.find_claim(db.session, receipt_no, member=current_member()))
 
 
 def _people_choices(member) -> list[tuple[str, str]]:
@@ -153,11 +157,7 @@ def add_files(receipt_no: str):
     try:
         uploads = _uploads(storage(), member, request.files.getlist("files"))
         added = services.add_files(db.session, claim, member, uploads)
-    except (services.ClaimError, documents.DocumentError) as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("claims.show", receipt_no=receipt_no))
-    except GatewayError as error:
+    except (services.ClaimError, documents.DocumentError, GatewayError) as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("claims.show", receipt_no=receipt_no))
@@ -210,11 +210,36 @@ def new():
              "token": new_form_token()}
     details = DetailsForm(formdata=None)
     details.draft.data = _dump(draft)
-    return _render_step(2, "details.html", form=details, draft=draft, benefit_labels=BENEFIT_LABELS)
+    return _render_step(2, "details.html", form=details, draft=draft, benefit_labels=BENEFIT_LABELS,
+                        max_days=MAX_OUTPATIENT_DATES)
 
 
-DETAIL_FIELDS = ("hospital_from", "hospital_to", "outpatient_dates", "surgery_date", "surgery_name",
-                 "surgery_in_hospital", "fracture_date", "advanced_care_date", "advanced_care_fee", "hospital_name")
+DATE_FIELDS = ("hospital_from", "hospital_to", "surgery_date", "fracture_date", "advanced_care_date")
+TEXT_FIELDS = ("surgery_name", "surgery_in_hospital", "advanced_care_fee", "hospital_name")
+DETAIL_FIELDS = (*DATE_FIELDS, "outpatient_dates", *TEXT_FIELDS)
+
+
+def _detail_values(form: DetailsForm) -> dict[str, str]:
+    """The step's answers as the draft keeps them: dates in ISO, outpatient days comma-separated."""
+    values = {name: getattr(form, name).data or "" for name in TEXT_FIELDS}
+    values.update({name: getattr(form, name)._value() for name in DATE_FIELDS})
+    values["outpatient_dates"] = ",".join(day.isoformat() for day in form.outpatient_dates.days())
+    return values
+
+
+def _place_details(form: DetailsForm, error: ServiceError) -> None:
+    """The service's messages next to their fields, except where a box already says
+    the typed date cannot be (a second message there would only repeat it)."""
+    for name, message in (error.errors or {"": error.message}).items():
+        if name == "outpatient_dates":
+            if not any(entry.errors for entry in form.outpatient_dates.entries):
+                form.outpatient_dates.list_errors.append(message)
+            continue
+        target = getattr(form, name, None)
+        if target is None:
+            flash(message, "error")
+        elif not target.errors:
+            target.errors = [message]
 
 
 @bp.post("/claims/new/details", endpoint="details")
@@ -222,15 +247,26 @@ def details():
     member = current_member()
     form = DetailsForm()
     draft = _load(form.draft.data)
-    draft.update({name: getattr(form, name).data or "" for name in DETAIL_FIELDS})
-    form.validate()
+
+    def again():
+        return _render_step(2, "details.html", form=form, draft=draft, benefit_labels=BENEFIT_LABELS,
+                            max_days=MAX_OUTPATIENT_DATES)
+
+    if request.form.get("add_day"):
+        if len(form.outpatient_dates.entries) < MAX_OUTPATIENT_DATES:
+            form.outpatient_dates.add_row()
+        return again()
+    valid = form.validate()
+    draft.update(_detail_values(form))
     try:
         event, _values = services.parse_event(_event_input(draft), on=today())
         result = services.estimate_for(db.session, member, draft["person_id"], event, on=today())
     except services.ClaimError as error:
-        _place(form, error)
+        _place_details(form, error)
+        valid = False
+    if not valid:
         form.draft.data = _dump({k: v for k, v in draft.items() if k not in DETAIL_FIELDS})
-        return _render_step(2, "details.html", form=form, draft=draft, benefit_labels=BENEFIT_LABELS)
+        return again()
     documents_form = DocumentsForm(formdata=None)
     documents_form.draft.data = _dump(draft)
     return _render_step(3, "documents.html", form=documents_form, draft=draft, estimate=result,
@@ -341,6 +377,23 @@ def _damage_choices(member) -> list[tuple[str, str]]:
             or c.status == "in_force"]
 
 
+def _file_damage_report(form: DamageForm, member_of, **by) -> Claim | None:
+    """Store the photos and file the report (the member's own, or taken by phone);
+    None with each message next to its field."""
+    try:
+        member = member_of()
+        uploads = _uploads(storage(), member, request.files.getlist("files"))
+        return services.file_damage_report(db.session, member, form.contract_no.data, form.cause.data,
+                                           form.day._value(), form.description.data, uploads,
+                                           idempotency_key=f"damage:{form.form_token.data}", **by)
+    except documents.DocumentError as error:
+        form.files.errors = [error.message]
+    except (services.ClaimError, GatewayError) as error:
+        db.session.rollback()
+        _place(form, error)
+    return None
+
+
 @bp.route("/claims/damage/new", methods=["GET", "POST"], endpoint="damage_new")
 def damage_new():
     member = current_member()
@@ -353,17 +406,8 @@ def damage_new():
         return render_template("claims/damage_new.html", form=form, accept=ACCEPT)
     if not form.validate():
         return render_template("claims/damage_new.html", form=form, accept=ACCEPT)
-    try:
-        uploads = _uploads(storage(), member, request.files.getlist("files"))
-        claim = services.file_damage_report(db.session, member, form.contract_no.data, form.cause.data, form.day.data,
-                                            form.description.data, uploads,
-                                            idempotency_key=f"damage:{form.form_token.data}")
-    except documents.DocumentError as error:
-        form.files.errors = [error.message]
-        return render_template("claims/damage_new.html", form=form, accept=ACCEPT)
-    except (services.ClaimError, GatewayError) as error:
-        db.session.rollback()
-        _place(form, error)
+    claim = _file_damage_report(form, lambda: member)
+    if claim is None:
         return render_template("claims/damage_new.html", form=form, accept=ACCEPT)
     db.commit()
     return redirect(url_for("claims.show", receipt_no=claim.receipt_no, sent=1))
@@ -372,10 +416,7 @@ def damage_new():
 # ================================================================= staff: the claims desk
 
 def get_staff_claim_or_404(receipt_no: str) -> Claim:
-    claim = services.find_claim(db.session, receipt_no)
-    if claim is None:
-        abort(404)
-    return claim
+    return _or_404(services.find_claim(db.session, receipt_no))
 
 
 @staff_bp.get("/staff/claims", endpoint="queue")
@@ -472,19 +513,9 @@ def phone_report():
         return render_template("claims/staff_phone_report.html", form=form, accept=ACCEPT)
     if not form.validate():
         return render_template("claims/staff_phone_report.html", form=form, accept=ACCEPT)
-    try:
-        member = services.find_member_by_no(db.session, form.member_no.data)
-        uploads = _uploads(storage(), member, request.files.getlist("files"))
-        claim = services.file_damage_report(db.session, member, form.contract_no.data, form.cause.data,
-                                            form.day.data, form.description.data, uploads,
-                                            idempotency_key=f"damage:{form.form_token.data}",
-                                            staff_id=current_staff().id, by="staff")
-    except documents.DocumentError as error:
-        form.files.errors = [error.message]
-        return render_template("claims/staff_phone_report.html", form=form, accept=ACCEPT)
-    except (services.ClaimError, GatewayError) as error:
-        db.session.rollback()
-        _place(form, error)
+    claim = _file_damage_report(form, lambda: services.find_member_by_no(db.session, form.member_no.data),
+                                staff_id=current_staff().id, by="staff")
+    if claim is None:
         return render_template("claims/staff_phone_report.html", form=form, accept=ACCEPT)
     db.commit()
     flash(f"損害のご報告を登録しました（受付番号 {claim.receipt_no}）。組合員のマイページに表示されます。", "success")
@@ -535,10 +566,7 @@ def runs():
 
 
 def get_run_or_404(run_id: int) -> PaymentRun:
-    run = services.get_run(db.session, run_id)
-    if run is None:
-        abort(404)
-    return run
+    return _or_404(services.get_run(db.session, run_id))
 
 
 @staff_bp.get("/staff/claims/runs/<int:run_id>", endpoint="run")

@@ -10,7 +10,7 @@ in characters is its width in bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from .bank import normalize_holder_name
@@ -38,13 +38,11 @@ for _layout in (HEADER, DATA, TRAILER, END):
 
 
 @dataclass(frozen=True)
-class Requester:
-    """The co-op's own account the money leaves from (仕向)."""
+class Account:
+    """A bank account as the file names it, at either end of a payment."""
 
-    code: str            # 依頼人コード, 10 digits, given by the bank
-    name: str            # 依頼人名
     bank_code: str
-    bank_name: str
+    bank_name: str       # kana or katakana, converted to the bank set
     branch_code: str
     branch_name: str
     account_type: int
@@ -52,13 +50,15 @@ class Requester:
 
 
 @dataclass(frozen=True)
-class Transfer:
-    bank_code: str
-    bank_name: str       # kana or katakana, converted to the bank set
-    branch_code: str
-    branch_name: str
-    account_type: int
-    account_number: str
+class Requester(Account):
+    """The co-op's own account the money leaves from (仕向)."""
+
+    code: str = field(kw_only=True)  # 依頼人コード, 10 digits, given by the bank
+    name: str = field(kw_only=True)  # 依頼人名
+
+
+@dataclass(frozen=True)
+class Transfer(Account):
     payee_name: str
     amount_yen: int
     customer_code: str = ""  # 顧客コード1: the claim's reference, comes back on the bank's report
@@ -105,18 +105,25 @@ def _record(layout: Sequence[tuple[str, int]], values: dict[str, str]) -> bytes:
     return data
 
 
+def _account_fields(account: Account, side: str) -> dict[str, str]:
+    """The six fields naming an account: 仕向 (the co-op's) in the header, 被仕向 (the payee's) in a record."""
+    return {
+        "bank_code": _number(account.bank_code, 4, f"{side}銀行番号"),
+        "bank_name": _text(bank_text(account.bank_name, 15), 15),
+        "branch_code": _number(account.branch_code, 3, f"{side}支店番号"),
+        "branch_name": _text(bank_text(account.branch_name, 15), 15),
+        "account_type": _number(account.account_type, 1, "預金種目"),
+        "account_number": _number(account.account_number, 7, "口座番号"),
+    }
+
+
 def write_transfer_file(requester: Requester, transfer_date: date, transfers: Sequence[Transfer]) -> bytes:
     header = _record(HEADER, {
         "record": "1", "kind": "21", "code_type": "0",
         "requester_code": _number(requester.code, 10, "依頼人コード"),
         "requester_name": _text(bank_text(requester.name, 40), 40),
         "transfer_date": f"{transfer_date:%m%d}",
-        "bank_code": _number(requester.bank_code, 4, "仕向銀行番号"),
-        "bank_name": _text(bank_text(requester.bank_name, 15), 15),
-        "branch_code": _number(requester.branch_code, 3, "仕向支店番号"),
-        "branch_name": _text(bank_text(requester.branch_name, 15), 15),
-        "account_type": _number(requester.account_type, 1, "預金種目"),
-        "account_number": _number(requester.account_number, 7, "口座番号"),
+        **_account_fields(requester, "仕向"),
     })
     records = [header]
     total = 0
@@ -126,12 +133,7 @@ def write_transfer_file(requester: Requester, transfer_date: date, transfers: Se
         total += t.amount_yen
         records.append(_record(DATA, {
             "record": "2",
-            "bank_code": _number(t.bank_code, 4, "被仕向銀行番号"),
-            "bank_name": _text(bank_text(t.bank_name, 15), 15),
-            "branch_code": _number(t.branch_code, 3, "被仕向支店番号"),
-            "branch_name": _text(bank_text(t.branch_name, 15), 15),
-            "account_type": _number(t.account_type, 1, "預金種目"),
-            "account_number": _number(t.account_number, 7, "口座番号"),
+            **_account_fields(t, "被仕向"),
             "payee_name": _text(bank_text(t.payee_name, 30), 30),
             "amount": _number(t.amount_yen, 10, "振込金額"),
             "new_code": "0",

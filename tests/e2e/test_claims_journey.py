@@ -18,6 +18,14 @@ def _photo(color) -> dict:
     return {"name": "receipt.jpg", "mimeType": "image/jpeg", "buffer": out.getvalue()}
 
 
+def _type_date(page, name: str, day, *, full_width: bool = False) -> None:
+    """Into the 年・月・日 boxes, as a phone keyboard in Japanese mode may type them."""
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    for part in ("year", "month", "day"):
+        text = str(getattr(day, part))
+        page.locator(f"#{name}-{part}").fill(text.translate(wide) if full_width else text)
+
+
 def _staff_sign_in(visit: Visit, email: str) -> None:
     from portal.staff.accounts import totp_for
 
@@ -54,12 +62,13 @@ def test_hospital_and_surgery_claim_to_paid(visit, browser, request):
     screens += 1
     visit.check("claim-2-dates")
     start = today() - timedelta(days=10)
-    page.locator("#hospital_from").fill(start.isoformat())
-    page.locator("#hospital_to").fill((start + timedelta(days=4)).isoformat())
-    page.locator("#surgery_date").fill((start + timedelta(days=1)).isoformat())
+    _type_date(page, "hospital_from", start)
+    _type_date(page, "hospital_to", start + timedelta(days=4))
+    _type_date(page, "surgery_date", start + timedelta(days=1), full_width=True)
     page.locator("#surgery_name").fill("腹腔鏡下虫垂切除術")
     page.locator("#hospital_name").fill("代々木中央病院")
-    page.locator("main form button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator("#hospital_name").press("Enter")  # Enter goes on, not to 「通院日を追加」
     screens += 1
     visit.check("claim-3-estimate")
     assert page.locator("#estimate-title").bounding_box()["y"] < page.locator("#files").bounding_box()["y"]

@@ -8,8 +8,8 @@ import pytest
 from portal.jp.errors import JpValueError
 from portal.jp.zengin import Requester, Transfer, parse_transfer_file, write_transfer_file
 
-REQUESTER = Requester("1234567890", "セイカツキョウドウクミアイキョウサイ", "0001", "ミズホ", "001", "トウキョウエイギョウブ",
-                      1, "7654321")
+REQUESTER = Requester("0001", "ミズホ", "001", "トウキョウエイギョウブ", 1, "7654321", code="1234567890",
+                      name="セイカツキョウドウクミアイキョウサイ")
 TRANSFERS = [
     Transfer("0005", "ミツビシユーエフジェイ", "135", "シブヤ", 1, "0012345", "ヤマダ タロウ", 190_000, "0000000001"),
     Transfer("9900", "ゆうちょ", "018", "ゼロイチハチ", 1, "1234567", "さとう じろう", 5_000, "0000000002"),
