@@ -202,3 +202,17 @@ def test_several_roles_add_up(staff_client, ids):
 @pytest.fixture
 def admin_client(staff_client):
     return staff_client("admin")
+
+
+@pytest.mark.parametrize("role", STAFF_ROLES)
+def test_the_staff_menu_links_only_pages_the_role_opens(app, db_session, make_staff, role):
+    import re
+
+    client = app.test_client()
+    sign_in_staff_directly(client, db_session, make_staff(role))
+    home = client.get("/staff").text
+    menu = re.search(r'<nav class="site-nav" aria-label="スタッフメニュー">(.*?)</nav>', home, re.S).group(1)
+    links = [href for href in re.findall(r'href="([^"]+)"', menu) if href != "/staff/logout"]
+    assert "/staff" in links and len(links) >= 3
+    for href in links:
+        assert client.get(href).status_code == 200, (role, href)
