@@ -212,3 +212,19 @@ def test_dashboard_counts_open_overdue_and_median_days(db_session, make_member, 
     assert other.open >= 1 and other.overdue >= 1
     page = staff_client("office").get("/staff/work/dashboard")
     assert page.status_code == 200 and "処理日数" in page.text
+
+
+def test_the_readme_lists_every_office_kind_with_its_service_level():
+    """The service levels the office is held to are written for people in README.md."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.splitlines():
+        match = re.match(r"\|(.+)\| (\d+) \|", line)
+        if match:
+            for kind in re.findall(r"\b[a-z]+(?:_[a-z]+)*\b", match.group(1)):
+                rows[kind] = int(match.group(2))
+    for name, spec in kinds.registered().items():
+        assert rows.get(name) == spec.due_business_days, name
