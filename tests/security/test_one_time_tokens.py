@@ -191,3 +191,33 @@ def test_phone_change(member_client, db_session):
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(DevOutboxEntry)
                              .where(DevOutboxEntry.recipient == "+819077778888")) == 1  # one code on its way
+
+
+# --- staff forms with a one-time token --------------------------------------------------------
+def test_staff_answer_and_phone_damage_report(member_client, make_contract, staff_client, db_session):
+    from portal.claims.models import Claim
+    from portal.help.models import Inquiry, InquiryMessage
+    from portal.help.forms import INQUIRY_TOPICS
+    page = member_client.get("/help/inquiries/new").text
+    member_client.post("/help/inquiries/new", data={"form_token": _hidden(page, "form_token"),
+                                                    "topic": next(iter(INQUIRY_TOPICS)), "subject": "件名",
+                                                    "body": "本文です"})
+    inquiry = db_session.scalars(select(Inquiry).where(Inquiry.member_id == member_client.member.id)).one()
+    cs = staff_client("cs")
+    url = f"/staff/help/inquiries/{inquiry.id}"
+    _twice(cs, url, {"form_token": _hidden(cs.get(url).text, "form_token"), "body": "回答です"})
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(InquiryMessage)
+                             .where(InquiryMessage.body == "回答です")) == 1
+
+    contract = make_contract(member_client.member, "SUMAIRU", start=date(2016, 9, 1), units=300,
+                             coverage_kwargs={"building_units": 200, "goods_units": 100},
+                             property_address="東京都渋谷区代々木1-2-3", property_structure="wooden")
+    support = staff_client("support")
+    token = _hidden(support.get("/staff/claims/phone-report").text, "form_token")
+    _twice(support, "/staff/claims/phone-report", {
+        "form_token": token, "member_no": member_client.member.member_no, "contract_no": contract.contract_no,
+        "cause": "snow", "day": "2026-02-01", "description": "雪の重みでカーポートが破損"})
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Claim)
+                             .where(Claim.member_id == member_client.member.id)) == 1
