@@ -298,8 +298,10 @@ def reauth_send():
     if channel == "sms" and not parse_phone(member.phone).can_receive_sms:
         channel = "voice"
     try:
-        challenge = codes.send_code(db.session, purpose="reauth", phone=member.phone, channel=channel,
-                                    member_id=member.id, ip=request.remote_addr)
+        challenge = (codes.just_sent(db.session, purpose="reauth", phone=member.phone, channel=channel,
+                                     member_id=member.id)
+                     or codes.send_code(db.session, purpose="reauth", phone=member.phone, channel=channel,
+                                        member_id=member.id, ip=request.remote_addr))
     except CodeError as error:
         db.commit()  # keep the throttle counters
         flash(error.message, "error")

@@ -62,3 +62,20 @@ def test_a_passkey_is_removed_only_after_a_fresh_step_up_of_any_kind(member_clie
     member_client.post(f"/account/passkeys/{key_id}/delete")
     db_session.expire_all()
     assert db_session.get(Passkey, key_id) is None
+
+
+def test_sending_the_code_twice_waits_for_the_one_on_its_way(member_client, db_session):
+    from sqlalchemy import func
+
+    from portal.gateways.models import DevOutboxEntry
+    data = {"channel": "sms", "next": "/profile/bank-account"}
+    first = member_client.post("/account/reauth/code/send", data=data)
+    second = member_client.post("/account/reauth/code/send", data=data)  # a double click
+    assert first.headers["Location"] == second.headers["Location"] == "/account/reauth/code"
+    db_session.expire_all()
+    recipient = "+81" + member_client.member.phone[1:]
+    assert db_session.scalar(select(func.count()).select_from(DevOutboxEntry)
+                             .where(DevOutboxEntry.recipient == recipient)) == 1
+    code = code_sent_to(db_session, member_client.member.phone)
+    assert member_client.post("/account/reauth/code", data={"code": code}).headers["Location"] == \
+        "/profile/bank-account"
