@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import audit
 from portal.changes.models import (BENEFICIARY_RELATIONS, PROXY_RELATIONS, BeneficiaryDesignation,
                                    ProxyClaimant)
 from portal.contracts.models import Contract, PremiumPayment
@@ -83,6 +84,14 @@ def _replayed(session: Session, member: Member, idempotency_key: str | None) -> 
     if existing is not None and existing.member_id != member.id:
         raise ChangeError("この申込はすでに処理されています。")
     return existing
+
+
+def _received(session: Session, request: ProcedureRequest, action: str, target_type: str,
+              target_id: Any) -> ProcedureRequest:
+    """The audit row of a request the member has just made (a replayed form writes none)."""
+    audit.record(action, target_type=target_type, target_id=target_id, detail={"receipt_no": request.receipt_no},
+                 member_id=request.member_id, session=session)
+    return request
 
 
 def _request_for_member(session: Session, request: ProcedureRequest, kind: str) -> Member:
@@ -194,9 +203,10 @@ def request_cancellation(session: Session, member: Member, contract: Contract, o
     quote = cancellation_quote(contract, on, requested_end)
     reason = normalize(reason)[:200]
     summary = f"{contract.product.name}（証書番号 {contract.masked_no}）の解約"
-    return procedures.start(session, member, "cancellation", summary, effective_date=quote.cover_ends_on,
-                            detail={**quote.as_detail(), "reason": reason, "requested_on": on.isoformat()},
-                            idempotency_key=idempotency_key, staff_id=staff_id)
+    request = procedures.start(session, member, "cancellation", summary, effective_date=quote.cover_ends_on,
+                               detail={**quote.as_detail(), "reason": reason, "requested_on": on.isoformat()},
+                               idempotency_key=idempotency_key, staff_id=staff_id)
+    return _received(session, request, "contract.cancellation_requested", "contract", contract.contract_no)
 
 
 def settlement(request: ProcedureRequest) -> CancellationQuote:
@@ -285,11 +295,12 @@ def request_cooling_off(session: Session, member: Member, application_id: int, o
             raise ChangeError(f"このお申込みのクーリング・オフはすでに受け付けています（受付番号 {row.receipt_no}）。")
     application = session.get(Application, application_id)
     assert application is not None
-    return procedures.start(
+    request = procedures.start(
         session, member, "cooling_off", f"こくみん共済のお申込み（{application.product_code}）のクーリング・オフ",
         detail={"application_id": application_id, "refund_yen": quote.refund_yen,
                 "received_on": quote.received_on.isoformat(), "contract_no": quote.contract_no},
         idempotency_key=idempotency_key, staff_id=staff_id)
+    return _received(session, request, "enrollment.cooling_off_requested", "application", application_id)
 
 
 def complete_cooling_off(session: Session, request: ProcedureRequest) -> int:
@@ -346,12 +357,13 @@ def request_withdrawal(session: Session, member: Member, on: date, *, idempotenc
         return existing
     _check_no_open(session, member.id, "withdrawal")
     quote = withdrawal_quote(session, member, on)
-    return procedures.start(
+    request = procedures.start(
         session, member, "withdrawal", f"脱退（出資金 {quote.shares}口）", effective_date=quote.business_year_ends_on,
         detail={"shares": quote.shares, "refund_yen": quote.refund_yen,
                 "business_year_ends_on": quote.business_year_ends_on.isoformat(),
                 "refund_on": quote.refund_on.isoformat()},
         idempotency_key=idempotency_key, staff_id=staff_id)
+    return _received(session, request, "member.withdrawal_requested", "member", member.member_no)
 
 
 def complete_withdrawal(session: Session, request: ProcedureRequest, on: date) -> int:
@@ -441,7 +453,7 @@ def request_beneficiary_change(session: Session, member: Member, contract: Contr
                                        name=person.name, name_kana=person.name_kana,
                                        relation=person.relation, consent_name=typed))
     session.flush()
-    return request
+    return _received(session, request, "contract.beneficiary_change_requested", "contract", contract.contract_no)
 
 
 def complete_beneficiary_change(session: Session, request: ProcedureRequest) -> BeneficiaryDesignation:
@@ -501,7 +513,7 @@ def request_proxy_claimant(session: Session, member: Member, data: PersonInput, 
                               name_kana=person.name_kana, relation=person.relation, birth_date=birth_date,
                               phone=parsed.national))
     session.flush()
-    return request
+    return _received(session, request, "member.proxy_claimant_requested", "member", member.member_no)
 
 
 def complete_proxy_claimant(session: Session, request: ProcedureRequest) -> ProxyClaimant:
@@ -586,11 +598,12 @@ def request_name_change(session: Session, member: Member, *, new_name: str, new_
     if not document_key or not document_key.startswith(DOCUMENT_KEY_PREFIX):
         raise ChangeError("新しいお名前が確認できる書類を選んでください。", "document")
     _check_no_open(session, member.id, "name_change")
-    return procedures.start(
+    request = procedures.start(
         session, member, "name_change", f"氏名変更（{NAME_CHANGE_REASONS[reason]}）", status="checking_documents",
         detail={"new_name": person.name, "new_name_kana": person.name_kana, "reason": reason,
                 "file": {"key": document_key, "content_type": content_type}},
         idempotency_key=idempotency_key, staff_id=staff_id)
+    return _received(session, request, "member.name_change_requested", "member", member.member_no)
 
 
 def name_change_document(request: ProcedureRequest) -> tuple[bytes, str]:

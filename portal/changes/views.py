@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from portal import audit
 from portal.changes import cover_end, services
 from portal.changes.forms import (BeneficiaryForm, CancellationForm, CoolingOffForm, NameChangeForm,
                                   ProxyClaimantForm, SimpleConfirmForm)
@@ -33,9 +32,7 @@ def _key(kind: str, form) -> str:
     return f"{kind}:{form.form_token.data}"
 
 
-def _receipt(request_row, kind_message: str, action: str, target_type: str, target_id) -> object:
-    audit.record(action, target_type=target_type, target_id=target_id,
-                 detail={"receipt_no": request_row.receipt_no}, member_id=request_row.member_id)
+def _receipt(request_row, kind_message: str) -> object:
     db.commit()
     flash(f"{kind_message}受付番号は {request_row.receipt_no} です。", "success")
     return redirect(url_for("procedures.show", receipt_no=request_row.receipt_no))
@@ -70,8 +67,7 @@ def cancel(contract_no: str):
     except services.ChangeError as error:
         _apply(form, error)
         return render_template("changes/cancel.html", **page)
-    return _receipt(row, "解約のお申し出を受け付けました。", "contract.cancellation_requested", "contract",
-                    contract.contract_no)
+    return _receipt(row, "解約のお申し出を受け付けました。")
 
 
 # ----------------------------------------------------------------- クーリング・オフ
@@ -98,8 +94,7 @@ def cooling_off():
     except services.ChangeError as error:
         _apply(form, error)
         return render_template("changes/cooling_off.html", **page)
-    return _receipt(row, "クーリング・オフのお申し出を受け付けました。", "enrollment.cooling_off_requested",
-                    "application", form.application.data)
+    return _receipt(row, "クーリング・オフのお申し出を受け付けました。")
 
 
 # ----------------------------------------------------------------- 脱退
@@ -126,7 +121,7 @@ def withdrawal():
     except services.ChangeError as error:
         flash(error.message, "error")
         return render_template("changes/withdrawal.html", form=form, quote=quote, refusal=None, contracts=[])
-    return _receipt(row, "脱退のお申し出を受け付けました。", "member.withdrawal_requested", "member", member.member_no)
+    return _receipt(row, "脱退のお申し出を受け付けました。")
 
 
 # ----------------------------------------------------------------- 受取人
@@ -159,8 +154,7 @@ def beneficiary(contract_no: str):
         if error.field in ("consent", "consent_name"):
             return render_template("changes/beneficiary_consent.html", person=data, **page)
         return render_template("changes/beneficiary.html", **page)
-    return _receipt(row, "受取人変更のお申し出を受け付けました。", "contract.beneficiary_change_requested",
-                    "contract", contract.contract_no)
+    return _receipt(row, "受取人変更のお申し出を受け付けました。")
 
 
 # ----------------------------------------------------------------- 指定代理請求人
@@ -188,8 +182,7 @@ def proxy_claimant():
     except services.ChangeError as error:
         _apply(form, error)
         return render_template("changes/proxy.html", **page)
-    return _receipt(row, "指定代理請求人の指定を受け付けました。", "member.proxy_claimant_requested", "member",
-                    member.member_no)
+    return _receipt(row, "指定代理請求人の指定を受け付けました。")
 
 
 # ----------------------------------------------------------------- 氏名変更
@@ -225,8 +218,7 @@ def name():
         _apply(form, error)
         return render_template("changes/name.html", form=form, member=member)
     session.pop(NAME_DOCUMENT, None)
-    return _receipt(row, "氏名変更のお申し出を受け付けました。書類を確認してから変更します。",
-                    "member.name_change_requested", "member", member.member_no)
+    return _receipt(row, "氏名変更のお申し出を受け付けました。書類を確認してから変更します。")
 
 
 @bp.app_template_global("cover_end")

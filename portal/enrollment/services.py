@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal import audit
 from portal.clock import today, utcnow
 from portal.contracts.catalogue import MONTHLY_PREMIUM_YEN, PRODUCTS, coverage_rows
 from portal.contracts.models import Contract, Coverage, PremiumChange, Product
@@ -209,6 +210,8 @@ def submit(session: Session, member: Member, key: str, *, idempotency_key: str,
                                     declaration=json.dumps(answers) if answers is not None else None))
     except IntegrityError:
         raise EnrollmentError("同じプランのお申し込みを現在審査中です。", field="plan") from None
+    audit.record("enrollment.submit", target_type="procedure", target_id=request.receipt_no,
+                 detail={"product": option.product_code}, session=session)
     return request
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask import request as flask_request
 
-from portal import audit
 from portal.enrollment import services
 from portal.enrollment.forms import ConfirmForm, DeclarationForm, MattersForm, PaymentForm, PlanForm
 from portal.extensions import db
@@ -135,8 +134,6 @@ def confirm():
         except services.EnrollmentError as error:
             flash(error.message, "error")
             return redirect(url_for("enrollment.index"))
-        audit.record("enrollment.submit", target_type="procedure", target_id=request.receipt_no,
-                     detail={"product": option.product_code})
         session.pop(WIZARD, None)
         db.commit()
         return redirect(url_for("enrollment.done", receipt_no=request.receipt_no))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from portal import audit
 from portal.clock import utcnow
 from portal.help.models import INQUIRY_TOPICS, FaqEntry, Inquiry, InquiryMessage
 from portal.jp.dates import add_business_days
@@ -82,6 +83,8 @@ def save_faq(session: Session, data: FaqInput, *, staff_id: int, entry_id: int |
     entry.updated_by_staff_id, entry.updated_at = staff_id, utcnow()
     session.add(entry)
     session.flush()
+    audit.record("faq.saved", target_type="faq_entry", target_id=entry.id,
+                 detail={"question": entry.question, "is_published": entry.is_published}, session=session)
     return entry
 
 
@@ -117,6 +120,8 @@ def submit_inquiry(session: Session, member: Member, *, topic: str, subject: str
     queue_notice(session, member, "【受付】お問い合わせ",
                  f"{member.name}様\nお問い合わせ（受付番号 {request.receipt_no}）を受け付けました。"
                  f"{due.month}月{due.day}日までにマイページでご回答します。")
+    audit.record("inquiry.submitted", target_type="inquiry", target_id=inquiry.id, member_id=member.id,
+                 session=session)
     return inquiry
 
 
@@ -152,6 +157,8 @@ def member_reply(session: Session, member: Member, inquiry: Inquiry, body: str, 
     except IntegrityError:
         session.rollback()
         raise
+    audit.record("inquiry.replied", target_type="inquiry", target_id=inquiry.id, member_id=member.id,
+                 session=session)
     return message
 
 
@@ -186,4 +193,6 @@ def staff_reply(session: Session, inquiry_id: int, body: str, *, staff_id: int,
                  f"{member.name}様\nお問い合わせ（受付番号 {request.receipt_no}）に回答しました。"
                  "マイページの「ヘルプ・お問い合わせ」でご覧ください。")
     session.flush()
+    audit.record("inquiry.answered", target_type="inquiry", target_id=inquiry.id, member_id=inquiry.member_id,
+                 session=session)
     return message

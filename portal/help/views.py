@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from portal import audit
 from portal.clock import today
 from portal.extensions import db
 from portal.help import services
@@ -49,7 +48,6 @@ def new_inquiry():
         _apply(form, error)
         return render_template("help/new.html", form=form)
     request_row = db.session.get(services.ProcedureRequest, inquiry.procedure_request_id)
-    audit.record("inquiry.submitted", target_type="inquiry", target_id=inquiry.id, member_id=member.id)
     db.commit()
     flash(f"お問い合わせを受け付けました。{inquiry.response_due_on.month}月{inquiry.response_due_on.day}日までに"
           "この画面でご回答します。", "success")
@@ -72,7 +70,6 @@ def inquiry(receipt_no: str):
             except services.HelpError as error:
                 _apply(form, error)
             else:
-                audit.record("inquiry.replied", target_type="inquiry", target_id=inquiry_row.id, member_id=member.id)
                 db.commit()
                 flash("メッセージを送りました。", "success")
                 return redirect(url_for("help.inquiry", receipt_no=receipt_no))
@@ -105,8 +102,6 @@ def staff_inquiry(inquiry_id: int):
         except services.HelpError as error:
             _apply(form, error)
         else:
-            audit.record("inquiry.answered", target_type="inquiry", target_id=inquiry_id,
-                         member_id=inquiry_row.member_id)
             db.commit()
             flash("回答を送りました。組合員に通知しました。", "success")
             return redirect(url_for("staff_help.inquiry", inquiry_id=inquiry_id))
@@ -135,15 +130,13 @@ def staff_faq_edit(entry_id: int | None = None):
     form = FaqForm(obj=entry)
     if request.method == "POST" and form.validate():
         try:
-            saved = services.save_faq(db.session, services.FaqInput(
+            services.save_faq(db.session, services.FaqInput(
                 form.question.data, form.answer_markdown.data,
                 form.sort_order.data if form.sort_order.data is not None else 100, bool(form.is_published.data)),
                 staff_id=current_staff().id, entry_id=entry_id)
         except services.HelpError as error:
             _apply(form, error)
         else:
-            audit.record("faq.saved", target_type="faq_entry", target_id=saved.id,
-                         detail={"question": saved.question, "is_published": saved.is_published})
             db.commit()
             flash("よくある質問を保存しました。", "success")
             return redirect(url_for("staff_help.faq"))

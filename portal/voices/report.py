@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
+from portal import audit
 from portal.clock import to_tokyo, today
 from portal.jp.dates import fiscal_year, fiscal_year_range
 from portal.staff.models import StaffUser
@@ -169,6 +170,14 @@ CHART_NAMES = ("months", "topics", "channels")
 _SCRIPT_RE = re.compile(r"<script\b.*?</script>", re.S | re.I)
 
 
+def report_for_staff(session: Session, fy: int, *, exported: bool = False) -> VoiceReport:
+    """The year's report a staff member reads on screen or takes as CSV (audited)."""
+    report = yearly_report(session, fy)
+    audit.record("voice.report_exported" if exported else "voice.report_viewed", target_type="voice_report",
+                 target_id=fy, session=session)
+    return report
+
+
 def chart_svg(report: VoiceReport, name: str) -> str:
     """An SVG document without scripts, for an <img src> (its styles stay inside the SVG)."""
     import pygal
@@ -226,6 +235,12 @@ def report_rows(report: VoiceReport) -> Iterator[list[Any]]:
 
 VOICE_CSV_HEADER = ["受付番号", "受付日時", "種類", "分類", "受付経路", "状況", "回答希望", "回答期限",
                     "初回回答日時", "担当者", "改善課題", "内容"]
+
+
+def start_export(session: Session, fy: int) -> Iterator[list[Any]]:
+    """Audit the export now (before the commit), and hand back the rows to stream after it."""
+    audit.record("voice.exported", target_type="voice", detail={"fiscal_year": fy}, session=session)
+    return export_rows(session, fy)
 
 
 def export_rows(session: Session, fy: int) -> Iterator[list[Any]]:

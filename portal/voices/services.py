@@ -18,6 +18,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from portal import audit
 from portal.clock import TOKYO, now_tokyo, to_tokyo, today, utcnow
 from portal.contracts.models import Contract
 from portal.idempotency import find_by_key, insert_once
@@ -183,6 +184,8 @@ def submit_voice(session: Session, *, kind: str, topic: str, body: str, wants_re
     voice, created = insert_once(session, voice)
     if not created:  # two copies of the same form arrived at once: the first one won
         return Submission(voice, created=False)
+    audit.record("voice.submitted", target_type="voice", target_id=voice.id,
+                 detail={"kind": voice.kind, "channel": voice.channel}, session=session)
 
     subject = "【受付】お客さまの声"
     reply_note = ("ご回答はマイページの「お客さまの声」でもご確認いただけます。" if member
@@ -234,6 +237,8 @@ def register_voice(session: Session, staff: StaffUser, *, channel: str, received
     )
     session.add(voice)
     session.flush()
+    audit.record("voice.registered", target_type="voice", target_id=voice.id, member_id=voice.member_id,
+                 detail={"kind": voice.kind, "channel": voice.channel}, session=session)
     return voice
 
 
@@ -266,7 +271,8 @@ class InboxFilters:
 
 
 def inbox(session: Session, filters: InboxFilters, page: int = 1, per_page: int = 50) -> Page[Voice]:
-    """Voices for the staff inbox: new (受付) complaints first, then newest first."""
+    """Voices for the staff inbox: new (受付) complaints first, then newest first.
+    Which voices a staff member was shown is audited."""
     conditions = []
     if filters.kind in VOICE_KINDS:
         conditions.append(Voice.kind == filters.kind)
@@ -301,11 +307,22 @@ def inbox(session: Session, filters: InboxFilters, page: int = 1, per_page: int 
         items += session.scalars(
             select(Voice).where(where, ~is_new_complaint).options(selectinload(Voice.assignee))
             .order_by(*newest_first).offset(max(0, offset - new_count)).limit(per_page - len(items))).all()
+    audit.record("voice.inbox_viewed", target_type="voice",
+                 detail={"filters": filters.as_dict(), "page": page, "shown": [v.id for v in items]}, session=session)
     return Page(items, total, page, per_page)
 
 
 def get_voice(session: Session, voice_id: int) -> Voice | None:
     return session.get(Voice, voice_id)
+
+
+def open_voice(session: Session, voice_id: int) -> Voice | None:
+    """A voice a staff member opens to read (audited)."""
+    voice = get_voice(session, voice_id)
+    if voice is not None:
+        audit.record("voice.viewed", target_type="voice", target_id=voice.id, member_id=voice.member_id,
+                     session=session)
+    return voice
 
 
 def cs_staff(session: Session) -> list[StaffUser]:
@@ -349,17 +366,19 @@ def change_status(session: Session, voice: Voice, status: str, *, expected_versi
     _check_version(voice, expected_version)
     if status not in VOICE_STATUSES:
         raise VoiceError("状況を選んでください。", "status")
-    if status == voice.status:
-        return voice
-    if status not in allowed_statuses(voice):
-        if status == "closed" and voice.wants_reply and not voice.replies:
-            raise VoiceError("回答を希望されているため、回答を送ってから完了にしてください。", "status")
-        if status == "answered":
-            raise VoiceError("「回答済」にするには、回答を送信してください。", "status")
-        raise VoiceError(f"「{STATUS_LABELS[voice.status]}」から「{STATUS_LABELS[status]}」には変更できません。", "status")
-    voice.status = status
-    _touch(voice)
-    session.flush()
+    before = voice.status
+    if status != before:
+        if status not in allowed_statuses(voice):
+            if status == "closed" and voice.wants_reply and not voice.replies:
+                raise VoiceError("回答を希望されているため、回答を送ってから完了にしてください。", "status")
+            if status == "answered":
+                raise VoiceError("「回答済」にするには、回答を送信してください。", "status")
+            raise VoiceError(f"「{STATUS_LABELS[before]}」から「{STATUS_LABELS[status]}」には変更できません。", "status")
+        voice.status = status
+        _touch(voice)
+        session.flush()
+    audit.record("voice.status_changed", target_type="voice", target_id=voice.id, member_id=voice.member_id,
+                 detail={"from": before, "to": voice.status}, session=session)
     return voice
 
 
@@ -372,6 +391,8 @@ def assign(session: Session, voice: Voice, staff_id: int | None, *, expected_ver
         voice.status = "in_progress"
     _touch(voice)
     session.flush()
+    audit.record("voice.assigned", target_type="voice", target_id=voice.id, member_id=voice.member_id,
+                 detail={"assignee_staff_id": voice.assignee_staff_id}, session=session)
     return voice
 
 
@@ -381,6 +402,8 @@ def add_note(session: Session, voice: Voice, staff: StaffUser, body: str) -> Voi
     voice.notes.append(note)
     _touch(voice)
     session.flush()
+    audit.record("voice.note_added", target_type="voice", target_id=voice.id, member_id=voice.member_id,
+                 detail={"note_id": note.id}, session=session)
     return note
 
 
@@ -423,6 +446,8 @@ def send_reply(session: Session, voice: Voice, staff: StaffUser, body: str, *,
         voice.assignee_staff_id = staff.id
     _touch(voice)
     session.flush()
+    audit.record("voice.replied", target_type="voice", target_id=voice.id, member_id=voice.member_id,
+                 detail={"reply_id": reply.id, "channel": reply.channel}, session=session)
     return reply
 
 
@@ -453,10 +478,13 @@ def create_item(session: Session, *, title: str, description: str = "", owner_st
                            progress=_check_progress(progress), progress_note=normalize_text(progress_note))
     session.add(item)
     session.flush()
-    for voice_id in voice_ids:
+    linked = list(voice_ids)
+    for voice_id in linked:
         voice = session.get(Voice, voice_id)
         if voice is not None:
-            link_item(session, voice, item.id)
+            _link(session, voice, item.id)
+    audit.record("improvement_item.created", target_type="improvement_item", target_id=item.id,
+                 detail={"voice_ids": linked, "progress": item.progress}, session=session)
     return item
 
 
@@ -471,17 +499,30 @@ def update_item(session: Session, item: ImprovementItem, *, title: str, descript
     item.progress_note = normalize_text(progress_note)
     item.updated_at = utcnow()
     session.flush()
+    audit.record("improvement_item.updated", target_type="improvement_item", target_id=item.id,
+                 detail={"progress": item.progress}, session=session)
     return item
 
 
-def link_item(session: Session, voice: Voice, item_id: int | None) -> Voice:
-    """Record the improvement item a voice led to (None removes the link)."""
+def record_item_view(session: Session, item: ImprovementItem) -> None:
+    audit.record("improvement_item.viewed", target_type="improvement_item", target_id=item.id, session=session)
+
+
+def _link(session: Session, voice: Voice, item_id: int | None) -> Voice:
     if item_id is not None and session.get(ImprovementItem, item_id) is None:
         raise VoiceError("改善課題を選び直してください。", "item")
     voice.improvement_item_id = item_id
     _touch(voice)
     session.flush()
     session.expire(voice, ["improvement_item"])
+    return voice
+
+
+def link_item(session: Session, voice: Voice, item_id: int | None) -> Voice:
+    """Record the improvement item a voice led to (None removes the link)."""
+    _link(session, voice, item_id)
+    audit.record("voice.item_linked", target_type="voice", target_id=voice.id,
+                 detail={"improvement_item_id": voice.improvement_item_id}, session=session)
     return voice
 
 

@@ -10,7 +10,6 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import audit
 from portal.clock import now_tokyo, today
 from portal.contracts.models import Contract
 from portal.csvexport import csv_lines, csv_text
@@ -103,12 +102,8 @@ def new():
             except services.VoiceError as error:
                 show_on_form(form, error, default="body")
             else:
-                voice = result.voice
-                if result.created:
-                    audit.record("voice.submitted", target_type="voice", target_id=voice.id,
-                                 detail={"kind": voice.kind, "channel": voice.channel})
                 db.commit()
-                session["voice_receipt"] = voice.receipt_no
+                session["voice_receipt"] = result.voice.receipt_no
                 return redirect(url_for("voices.thanks"))
     form.submit_token.data = _issue_token()
     return render_template("voices/new.html", form=form, member=member,
@@ -150,8 +145,6 @@ def inbox():
         overdue_only=bool(form.overdue.data),
     )
     page = services.inbox(db.session, filters, _page_arg())
-    audit.record("voice.inbox_viewed", target_type="voice",
-                 detail={"filters": filters.as_dict(), "page": page.page, "shown": [v.id for v in page.items]})
     db.commit()
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("voices/staff_inbox.html", form=form, page=page, query=query, today=today())
@@ -174,8 +167,6 @@ def register():
         except services.VoiceError as error:
             show_on_form(form, error, default="body")
         else:
-            audit.record("voice.registered", target_type="voice", target_id=voice.id,
-                         member_id=voice.member_id, detail={"kind": voice.kind, "channel": voice.channel})
             db.commit()
             flash(f"登録しました（受付番号 {voice.receipt_no}）。", "success")
             return redirect(url_for("staff_voices.detail", voice_id=voice.id))
@@ -229,110 +220,80 @@ def _render_detail(voice: Voice, status: int = 200, **forms):
     ), status
 
 
-def _version(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @staff_bp.get("/staff/voices/<int:voice_id>", endpoint="detail")
 @staff_required("cs")
 def detail(voice_id: int):
-    voice = _voice_or_404(voice_id)
-    audit.record("voice.viewed", target_type="voice", target_id=voice.id, member_id=voice.member_id)
+    voice = services.open_voice(db.session, voice_id)
+    if voice is None:
+        abort(404)
     db.commit()
     return _render_detail(voice)
 
 
-def _fail(voice: Voice, error: services.VoiceError, form, field: str, form_name: str):
-    db.session.rollback()
-    voice = _voice_or_404(voice.id)
-    getattr(form, field).errors = list(getattr(form, field).errors) + [error.message]
-    return _render_detail(voice, 409 if isinstance(error, services.VoiceConflict) else 400, **{form_name: form})
+def _act(voice_id: int, form_class, prefix: str, field: str, action, done) -> object:
+    """One staff action on a voice: the service `action(voice, form)`, then back to the
+    voice with `done(result)` as the message; a refusal shows the page with the form's error."""
+    voice = _voice_or_404(voice_id)
+    form = form_class(prefix=prefix)
+    try:
+        result = action(voice, form)
+    except services.VoiceError as error:
+        db.session.rollback()
+        voice = _voice_or_404(voice_id)
+        getattr(form, field).errors = list(getattr(form, field).errors) + [error.message]
+        return _render_detail(voice, 409 if isinstance(error, services.VoiceConflict) else 400,
+                              **{f"{prefix}_form": form})
+    db.commit()
+    flash(done(result), "success")
+    return redirect(url_for("staff_voices.detail", voice_id=voice_id))
+
+
+def _chosen_id(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @staff_bp.post("/staff/voices/<int:voice_id>/status", endpoint="status")
 @staff_required("cs")
 def change_status(voice_id: int):
-    voice = _voice_or_404(voice_id)
-    form = StatusForm(prefix="status")
-    before = voice.status
-    try:
-        services.change_status(db.session, voice, form.status.data or "", expected_version=_version(form.version.data))
-    except services.VoiceError as error:
-        return _fail(voice, error, form, "status", "status_form")
-    audit.record("voice.status_changed", target_type="voice", target_id=voice.id, member_id=voice.member_id,
-                 detail={"from": before, "to": voice.status})
-    db.commit()
-    flash(f"状況を「{voice.status_label}」にしました。", "success")
-    return redirect(url_for("staff_voices.detail", voice_id=voice.id))
+    return _act(voice_id, StatusForm, "status", "status",
+                lambda voice, form: services.change_status(db.session, voice, form.status.data or "",
+                                                           expected_version=_chosen_id(form.version.data)),
+                lambda voice: f"状況を「{voice.status_label}」にしました。")
 
 
 @staff_bp.post("/staff/voices/<int:voice_id>/assign", endpoint="assign")
 @staff_required("cs")
 def assign(voice_id: int):
-    voice = _voice_or_404(voice_id)
-    form = AssignForm(prefix="assign")
-    raw = form.assignee.data or ""
-    try:
-        services.assign(db.session, voice, int(raw) if raw.isdigit() else None,
-                        expected_version=_version(form.version.data))
-    except services.VoiceError as error:
-        return _fail(voice, error, form, "assignee", "assign_form")
-    audit.record("voice.assigned", target_type="voice", target_id=voice.id, member_id=voice.member_id,
-                 detail={"assignee_staff_id": voice.assignee_staff_id})
-    db.commit()
-    flash("担当者を変更しました。", "success")
-    return redirect(url_for("staff_voices.detail", voice_id=voice.id))
+    return _act(voice_id, AssignForm, "assign", "assignee",
+                lambda voice, form: services.assign(db.session, voice, _chosen_id(form.assignee.data),
+                                                    expected_version=_chosen_id(form.version.data)),
+                lambda _: "担当者を変更しました。")
 
 
 @staff_bp.post("/staff/voices/<int:voice_id>/notes", endpoint="add_note")
 @staff_required("cs")
 def add_note(voice_id: int):
-    voice = _voice_or_404(voice_id)
-    form = NoteForm(prefix="note")
-    try:
-        note = services.add_note(db.session, voice, current_staff(), form.note.data or "")
-    except services.VoiceError as error:
-        return _fail(voice, error, form, "note", "note_form")
-    audit.record("voice.note_added", target_type="voice", target_id=voice.id, member_id=voice.member_id,
-                 detail={"note_id": note.id})
-    db.commit()
-    flash("社内メモを追加しました。", "success")
-    return redirect(url_for("staff_voices.detail", voice_id=voice.id))
+    return _act(voice_id, NoteForm, "note", "note",
+                lambda voice, form: services.add_note(db.session, voice, current_staff(), form.note.data or ""),
+                lambda _: "社内メモを追加しました。")
 
 
 @staff_bp.post("/staff/voices/<int:voice_id>/reply", endpoint="reply")
 @staff_required("cs")
 def reply(voice_id: int):
-    voice = _voice_or_404(voice_id)
-    form = ReplyForm(prefix="reply")
-    try:
-        sent = services.send_reply(db.session, voice, current_staff(), form.reply.data or "",
-                                   expected_version=_version(form.version.data))
-    except services.VoiceError as error:
-        return _fail(voice, error, form, "reply", "reply_form")
-    audit.record("voice.replied", target_type="voice", target_id=voice.id, member_id=voice.member_id,
-                 detail={"reply_id": sent.id, "channel": sent.channel})
-    db.commit()
-    flash("回答を送信しました。" if sent.channel != "record" else "回答を記録しました（連絡先がないため送信していません）。",
-          "success")
-    return redirect(url_for("staff_voices.detail", voice_id=voice.id))
+    return _act(voice_id, ReplyForm, "reply", "reply",
+                lambda voice, form: services.send_reply(db.session, voice, current_staff(), form.reply.data or "",
+                                                        expected_version=_chosen_id(form.version.data)),
+                lambda sent: "回答を送信しました。" if sent.channel != "record"
+                else "回答を記録しました（連絡先がないため送信していません）。")
 
 
 @staff_bp.post("/staff/voices/<int:voice_id>/item", endpoint="link_item")
 @staff_required("cs")
 def link_item(voice_id: int):
-    voice = _voice_or_404(voice_id)
-    form = LinkItemForm(prefix="item")
-    raw = form.item.data or ""
-    try:
-        services.link_item(db.session, voice, int(raw) if raw.isdigit() else None)
-    except services.VoiceError as error:
-        return _fail(voice, error, form, "item", "item_form")
-    audit.record("voice.item_linked", target_type="voice", target_id=voice.id,
-                 detail={"improvement_item_id": voice.improvement_item_id})
-    db.commit()
-    flash("改善課題の関連付けを更新しました。", "success")
-    return redirect(url_for("staff_voices.detail", voice_id=voice.id))
+    return _act(voice_id, LinkItemForm, "item", "item",
+                lambda voice, form: services.link_item(db.session, voice, _chosen_id(form.item.data)),
+                lambda _: "改善課題の関連付けを更新しました。")
 
 
 # ---------------------------------------------------------------- staff: improvement items
@@ -347,11 +308,6 @@ def _item_form(item: ImprovementItem | None = None) -> ItemForm:
     return form
 
 
-def _owner_id(form: ItemForm) -> int | None:
-    raw = form.owner.data or ""
-    return int(raw) if raw.isdigit() else None
-
-
 @staff_bp.route("/staff/voices/items", methods=["GET", "POST"], endpoint="items")
 @staff_required("cs")
 def items():
@@ -360,14 +316,12 @@ def items():
         voice_ids = [int(v) for v in request.form.getlist("voice_id") if v.isdigit()]
         try:
             item = services.create_item(db.session, title=form.title.data, description=form.description.data or "",
-                                        owner_staff_id=_owner_id(form), due_on=form.due_on.data,
+                                        owner_staff_id=_chosen_id(form.owner.data), due_on=form.due_on.data,
                                         progress=form.progress.data, progress_note=form.progress_note.data or "",
                                         voice_ids=voice_ids)
         except services.VoiceError as error:
             show_on_form(form, error, default="title")
         else:
-            audit.record("improvement_item.created", target_type="improvement_item", target_id=item.id,
-                         detail={"voice_ids": voice_ids, "progress": item.progress})
             db.commit()
             flash("改善課題を登録しました。", "success")
             return redirect(url_for("staff_voices.item", item_id=item.id))
@@ -385,17 +339,15 @@ def item(item_id: int):
     if form.validate_on_submit():
         try:
             services.update_item(db.session, row, title=form.title.data, description=form.description.data or "",
-                                 owner_staff_id=_owner_id(form), due_on=form.due_on.data,
+                                 owner_staff_id=_chosen_id(form.owner.data), due_on=form.due_on.data,
                                  progress=form.progress.data, progress_note=form.progress_note.data or "")
         except services.VoiceError as error:
             show_on_form(form, error, default="title")
         else:
-            audit.record("improvement_item.updated", target_type="improvement_item", target_id=row.id,
-                         detail={"progress": row.progress})
             db.commit()
             flash("改善課題を更新しました。", "success")
             return redirect(url_for("staff_voices.item", item_id=row.id))
-    audit.record("improvement_item.viewed", target_type="improvement_item", target_id=row.id)
+    services.record_item_view(db.session, row)
     db.commit()
     return render_template("voices/staff_item.html", item=row, form=form, today=today()), \
         400 if form.errors else 200
@@ -414,8 +366,7 @@ def _fy_arg() -> int:
 @staff_required("cs")
 def report():
     fy = _fy_arg()
-    data = voice_report.yearly_report(db.session, fy)
-    audit.record("voice.report_viewed", target_type="voice_report", target_id=fy)
+    data = voice_report.report_for_staff(db.session, fy)
     db.commit()
     current = voice_report.current_fiscal_year()
     years = list(range(current, current - 6, -1))
@@ -448,8 +399,7 @@ def _csv_response(lines, filename: str) -> Response:
 @staff_required("cs")
 def report_csv():
     fy = _fy_arg()
-    data = voice_report.yearly_report(db.session, fy)
-    audit.record("voice.report_exported", target_type="voice_report", target_id=fy)
+    data = voice_report.report_for_staff(db.session, fy, exported=True)
     db.commit()
     return _csv_response(iter([csv_text(voice_report.report_rows(data))]), f"voices-report-{fy}.csv")
 
@@ -458,11 +408,11 @@ def report_csv():
 @staff_required("cs")
 def export_csv():
     fy = _fy_arg()
-    audit.record("voice.exported", target_type="voice", detail={"fiscal_year": fy})
+    rows = voice_report.start_export(db.session, fy)
     db.commit()
 
     def generate():
         yield "\ufeff"
-        yield from csv_lines(voice_report.export_rows(db.session, fy))
+        yield from csv_lines(rows)
 
     return _csv_response(generate(), f"voices-{fy}.csv")

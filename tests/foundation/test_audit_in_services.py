@@ -60,3 +60,51 @@ def test_claims_and_office_readings_are_audited_by_the_services(db_session, demo
     db_session.flush()
     assert (_count(db_session, "claims.staff_view"), _count(db_session, "backoffice.view")) == (1, 1)
     assert (_count(db_session, "claims.file_view"), _count(db_session, "backoffice.file_view")) == (0, 0)
+
+
+def test_voice_triage_is_audited_by_the_services(db_session, make_member, make_staff):
+    from portal.voices import report, services
+
+    cs, member = make_staff("cs"), make_member()
+    for _ in range(2):  # the second time is a resent form: no second row
+        voice = services.submit_voice(db_session, kind="opinion", topic="web", body="文字を大きく",
+                                      wants_reply=False, member=member, idempotency_key="v" * 32).voice
+    assert services.open_voice(db_session, voice.id) is voice and services.open_voice(db_session, 10**9) is None
+    services.change_status(db_session, voice, "in_progress")
+    services.assign(db_session, voice, cs.id)
+    services.add_note(db_session, voice, cs, "確認中")
+    item = services.create_item(db_session, title="文字の大きさ", voice_ids=[voice.id])
+    services.update_item(db_session, item, title="文字の大きさ", description="", owner_staff_id=None, due_on=None,
+                         progress="in_progress", progress_note="")
+    services.link_item(db_session, voice, None)
+    services.send_reply(db_session, voice, cs, "ありがとうございました")
+    services.inbox(db_session, services.InboxFilters())
+    report.report_for_staff(db_session, 2026)
+    report.report_for_staff(db_session, 2026, exported=True)
+    report.start_export(db_session, 2026)
+    db_session.flush()
+    for action in ("voice.submitted", "voice.viewed", "voice.status_changed", "voice.assigned", "voice.note_added",
+                   "improvement_item.created", "improvement_item.updated", "voice.replied", "voice.inbox_viewed",
+                   "voice.report_viewed", "voice.report_exported", "voice.exported"):
+        assert _count(db_session, action) == 1, action
+    assert _count(db_session, "voice.item_linked") == 1  # linking while creating the item is the item's own row
+
+
+def test_member_requests_and_inquiries_are_audited_once_by_the_services(db_session, make_member, make_contract,
+                                                                        make_staff):
+    from portal.changes import services as changes
+    from portal.help import services as help_services
+
+    member = make_member()
+    contract = make_contract(member, "SUMAIRU", premium_yen=15_590, start=date(2020, 4, 1))
+    for _ in range(2):  # a double click
+        changes.request_cancellation(db_session, member, contract, date(2026, 12, 1), requested_end=None,
+                                     reason="", idempotency_key="cancel:audit")
+        inquiry = help_services.submit_inquiry(db_session, member, topic="other", subject="件名", body="本文",
+                                               on=date(2026, 12, 1), idempotency_key="inquiry:audit")
+        help_services.member_reply(db_session, member, inquiry, "追加です", idempotency_key="reply:audit")
+        help_services.staff_reply(db_session, inquiry.id, "回答です", staff_id=make_staff("cs").id,
+                                  idempotency_key="answer:audit")
+    db_session.flush()
+    for action in ("contract.cancellation_requested", "inquiry.submitted", "inquiry.replied", "inquiry.answered"):
+        assert _count(db_session, action) == 1, action
