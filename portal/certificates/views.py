@@ -24,6 +24,9 @@ def _form(prefix: str) -> CertificateRequestForm:
     return form
 
 
+EXPIRED = "画面の有効期限が切れました。もう一度お申し込みください。"
+
+
 def _refused(message: str):
     flash(message, "error")
     return redirect(url_for("certificates.index"))
@@ -43,51 +46,51 @@ def index():
     )
 
 
-@bp.post("/certificates/mail", endpoint="request_mail")
-def request_mail():
+def _submit(prefix: str, make, replayed):
+    """The certificate form `prefix` sent: (`make(member, key)`, None), or (None, the page
+    with the reason). The same form sent twice at the same instant loses the race for the
+    key: `replayed(member, first request)` finds what the first one made."""
     member = current_member()
-    form = CertificateRequestForm(prefix="mail")
+    form = CertificateRequestForm(prefix=prefix)
     if not form.validate_on_submit():
-        return _refused("画面の有効期限が切れました。もう一度お申し込みください。")
-    key = f"cert_mail:{form.form_token.data}"
+        return None, _refused(EXPIRED)
+    key = f"cert_{prefix}:{form.form_token.data}"
     try:
-        request = services.request_mail(db.session, member, today(), idempotency_key=key,
-                                        staff_id=acting_staff_id())
-    except (services.CertificateError, ProcedureError) as error:
+        made = make(member, key)
+    except (services.CertificateError, ProcedureError, GatewayError) as error:
         db.session.rollback()
-        return _refused(error.message)
-    except IntegrityError:  # the same form sent twice at the same instant: the first one won
+        return None, _refused(error.message)
+    except IntegrityError:
         db.session.rollback()
         request = find_by_key(db.session, key)
-        if request is None or request.member_id != member.id:
+        made = replayed(member, request) if request is not None and request.member_id == member.id else None
+        if made is None:
             raise
     else:
         db.commit()
+    return made, None
+
+
+@bp.post("/certificates/mail", endpoint="request_mail")
+def request_mail():
+    request, refused = _submit(
+        "mail", lambda member, key: services.request_mail(db.session, member, today(), idempotency_key=key,
+                                                          staff_id=acting_staff_id()),
+        lambda member, first: first)
+    if refused is not None:
+        return refused
     flash(f"掛金証明書の郵送を受け付けました（受付番号 {request.receipt_no}）。ご登録の住所へお送りします。", "success")
     return redirect(url_for("procedures.index"))
 
 
 @bp.post("/certificates/pdf", endpoint="issue_pdf")
 def issue_pdf():
-    member = current_member()
-    form = CertificateRequestForm(prefix="pdf")
-    if not form.validate_on_submit():
-        return _refused("画面の有効期限が切れました。もう一度お申し込みください。")
-    key = f"cert_pdf:{form.form_token.data}"
-    try:
-        issue = services.issue_pdf(db.session, member, today(), storage(), idempotency_key=key,
-                                   staff_id=acting_staff_id())
-    except (services.CertificateError, ProcedureError, GatewayError) as error:
-        db.session.rollback()
-        return _refused(error.message)
-    except IntegrityError:  # the same form sent twice at the same instant: the first one won
-        db.session.rollback()
-        request = find_by_key(db.session, key)
-        issue = services.issue_for_request(db.session, member.id, request.id) if request else None
-        if issue is None:
-            raise
-    else:
-        db.commit()
+    issue, refused = _submit(
+        "pdf", lambda member, key: services.issue_pdf(db.session, member, today(), storage(), idempotency_key=key,
+                                                      staff_id=acting_staff_id()),
+        lambda member, first: services.issue_for_request(db.session, member.id, first.id))
+    if refused is not None:
+        return refused
     return redirect(url_for("certificates.download", issue_id=issue.id), code=303)
 
 

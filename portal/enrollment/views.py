@@ -40,6 +40,16 @@ def _option_or_restart(member):
         return None
 
 
+def _step_reached(*done: str):
+    """(member, the chosen plan) when the steps `done` are behind; the plan is None when
+    they are not (or the plan is no longer open), and the wizard starts again."""
+    member = current_member()
+    option = _option_or_restart(member)
+    if option is None or not all(_state().get(step) for step in done):
+        return member, None
+    return member, option
+
+
 @bp.route("/enroll", methods=["GET", "POST"], endpoint="index")
 def plan():
     member = current_member()
@@ -54,8 +64,7 @@ def plan():
 
 @bp.route("/enroll/declaration", methods=["GET", "POST"])
 def declaration():
-    member = current_member()
-    option = _option_or_restart(member)
+    member, option = _step_reached()
     if option is None:
         return redirect(url_for("enrollment.index"))
     answers = _state().get("answers", {})
@@ -83,9 +92,8 @@ def stopped():
 
 @bp.route("/enroll/matters", methods=["GET", "POST"])
 def matters():
-    member = current_member()
-    option = _option_or_restart(member)
-    if option is None or not _state().get("declared"):
+    _, option = _step_reached("declared")
+    if option is None:
         return redirect(url_for("enrollment.index"))
     form = MattersForm(confirmed=_state().get("confirmed", False))
     if form.validate_on_submit():
@@ -96,9 +104,8 @@ def matters():
 
 @bp.route("/enroll/payment", methods=["GET", "POST"])
 def payment():
-    member = current_member()
-    option = _option_or_restart(member)
-    if option is None or not _state().get("confirmed"):
+    member, option = _step_reached("confirmed")
+    if option is None:
         return redirect(url_for("enrollment.index"))
     form = PaymentForm(method=_state().get("method"))
     form.method.choices = services.payment_choices(db.session, member)
@@ -120,9 +127,9 @@ def confirm():
         sent = services.submitted(db.session, member, resent.idempotency_key.data)
         if sent is not None:
             return redirect(url_for("enrollment.done", receipt_no=sent.receipt_no))
-    option = _option_or_restart(member)
+    _, option = _step_reached("declared", "confirmed", "paid")
     state = _state()
-    if option is None or not (state.get("declared") and state.get("confirmed") and state.get("paid")):
+    if option is None:
         return redirect(url_for("enrollment.index"))
     if "token" not in state:
         _save(token=new_form_token())

@@ -21,6 +21,18 @@ def _apply(form, error: services.HelpError) -> None:
         flash(error.message, "error")
 
 
+def _saved(form, save, message: str, target: str):
+    """`save()`: to `target` with `message`, or None with the refusal on the form."""
+    try:
+        save()
+    except services.HelpError as error:
+        _apply(form, error)
+        return None
+    db.commit()
+    flash(message, "success")
+    return redirect(target)
+
+
 @bp.get("/help", endpoint="index")
 def index():
     member = current_member()
@@ -63,16 +75,12 @@ def inquiry(receipt_no: str):
     inquiry_row, request_row = found
     form = ReplyForm()
     if request.method == "POST":
-        if form.validate():
-            try:
-                services.member_reply(db.session, member, inquiry_row, form.body.data,
-                                      idempotency_key=f"inquiry_reply:{form.form_token.data}")
-            except services.HelpError as error:
-                _apply(form, error)
-            else:
-                db.commit()
-                flash("メッセージを送りました。", "success")
-                return redirect(url_for("help.inquiry", receipt_no=receipt_no))
+        done = _saved(
+            form, lambda: services.member_reply(db.session, member, inquiry_row, form.body.data,
+                                                idempotency_key=f"inquiry_reply:{form.form_token.data}"),
+            "メッセージを送りました。", url_for("help.inquiry", receipt_no=receipt_no)) if form.validate() else None
+        if done is not None:
+            return done
     else:
         form.form_token.data = new_form_token()
     return render_template("help/inquiry.html", inquiry=inquiry_row, request_row=request_row, form=form)
@@ -96,15 +104,12 @@ def staff_inquiry(inquiry_id: int):
         abort(404)
     form = ReplyForm()
     if request.method == "POST" and form.validate():
-        try:
-            services.staff_reply(db.session, inquiry_id, form.body.data, staff_id=current_staff().id,
-                                 idempotency_key=f"inquiry_reply:{form.form_token.data}")
-        except services.HelpError as error:
-            _apply(form, error)
-        else:
-            db.commit()
-            flash("回答を送りました。組合員に通知しました。", "success")
-            return redirect(url_for("staff_help.inquiry", inquiry_id=inquiry_id))
+        done = _saved(form, lambda: services.staff_reply(db.session, inquiry_id, form.body.data,
+                                                         staff_id=current_staff().id,
+                                                         idempotency_key=f"inquiry_reply:{form.form_token.data}"),
+                      "回答を送りました。組合員に通知しました。", url_for("staff_help.inquiry", inquiry_id=inquiry_id))
+        if done is not None:
+            return done
     elif request.method == "GET":
         form.form_token.data = new_form_token()
     member = db.session.get(services.Member, inquiry_row.member_id)
@@ -129,16 +134,11 @@ def staff_faq_edit(entry_id: int | None = None):
         abort(404)
     form = FaqForm(obj=entry)
     if request.method == "POST" and form.validate():
-        try:
-            services.save_faq(db.session, services.FaqInput(
-                form.question.data, form.answer_markdown.data,
-                form.sort_order.data if form.sort_order.data is not None else 100, bool(form.is_published.data)),
-                staff_id=current_staff().id, entry_id=entry_id)
-        except services.HelpError as error:
-            _apply(form, error)
-        else:
-            db.commit()
-            flash("よくある質問を保存しました。", "success")
-            return redirect(url_for("staff_help.faq"))
+        done = _saved(form, lambda: services.save_faq(db.session, services.FaqInput(
+            form.question.data, form.answer_markdown.data,
+            form.sort_order.data if form.sort_order.data is not None else 100, bool(form.is_published.data)),
+            staff_id=current_staff().id, entry_id=entry_id), "よくある質問を保存しました。", url_for("staff_help.faq"))
+        if done is not None:
+            return done
     return render_template("help/staff_faq_edit.html", form=form, entry=entry,
                            preview=services.render_markdown(form.answer_markdown.data or "") if request.method == "POST" else None)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,60 +19,19 @@ from portal.voices.models import VOICE_CHANNELS, Voice
 from portal.voices.services import register_voice
 
 # --- demo tips -----------------------------------------------------------------------
-DEMO_TIPS = (
-    dict(slug="winter-cold-prevention", category="health", audience="everyone", days_ago=3,
-         title="かぜ・インフルエンザを防ぐ冬の5つの習慣",
-         summary="手洗い、換気、湿度、睡眠、ワクチン。毎日の小さな習慣で、家族みんなの冬の健康を守りましょう。",
-         body_md=(
-             "空気が乾燥する冬は、かぜやインフルエンザが流行しやすい季節です。"
-             "今日からできる5つの習慣をご紹介します。\n\n"
-             "## 1. 帰宅したらまず手洗い\n\n石けんで30秒、指の間や手首まで洗いましょう。\n\n"
-             "## 2. 1時間に1回の換気\n\n寒い日でも、窓を5〜10分開けて空気を入れ替えます。\n\n"
-             "## 3. 湿度は40〜60%に\n\n加湿器がなければ、濡れタオルを干すだけでも効果があります。\n\n"
-             "## 4. しっかり睡眠\n\n睡眠不足は免疫力を下げます。いつもより少し早く休みましょう。\n\n"
-             "## 5. ワクチン接種を検討\n\n流行前の接種がおすすめです。かかりつけ医にご相談ください。\n\n"
-             "詳しくは[厚生労働省の情報ページ](https://www.mhlw.go.jp/)もご覧ください。")),
-    dict(slug="winter-vegetables", category="seasonal-food", audience="everyone", days_ago=7,
-         title="旬の冬野菜で体ぽかぽか　白菜と大根のかんたん献立",
-         summary="甘みが増す冬の白菜と大根。安くて栄養たっぷりの旬の野菜を使った、体が温まるレシピです。",
-         body_md=(
-             "冬の白菜と大根は、寒さで甘みが増していちばんおいしい時期です。\n\n"
-             "## 白菜と豚肉のミルフィーユ鍋\n\n"
-             "1. 白菜と豚バラ肉を交互に重ね、5cm幅に切ります。\n"
-             "2. 鍋に立てて詰め、だし400mlを注ぎます。\n"
-             "3. ふたをして中火で15分。ポン酢でどうぞ。\n\n"
-             "## 大根の葉のふりかけ\n\n"
-             "捨てがちな葉も栄養の宝庫です。細かく刻んでごま油で炒め、しょうゆとかつお節で味を調えます。\n\n"
-             "> 保存のコツ：大根は葉を切り落としてから新聞紙に包み、冷暗所に立てて保存しましょう。")),
-    dict(slug="koden-manners", category="ceremony", audience="everyone", days_ago=14,
-         title="いざという時にあわてない　香典の包み方と表書き",
-         summary="宗教による表書きの違い、お札の入れ方、袱紗（ふくさ）の使い方まで、弔事の基本マナーをまとめました。",
-         body_md=(
-             "訃報は突然届くものです。基本のマナーを知っておけば、落ち着いて故人を偲ぶことができます。\n\n"
-             "## 表書き\n\n"
-             "- **仏式**：「御霊前」（四十九日以降は「御仏前」。浄土真宗は最初から「御仏前」）\n"
-             "- **神式**：「御玉串料」「御榊料」\n"
-             "- **キリスト教式**：「御花料」\n"
-             "- 迷ったときは、どの宗教でも使える「御霊前」が一般的です。\n\n"
-             "## お札の入れ方\n\n"
-             "新札は避け、お札の肖像が裏側・下向きになるように入れます。"
-             "新札しかない場合は、一度折り目をつけてから包みましょう。\n\n"
-             "## 袱紗（ふくさ）\n\n"
-             "弔事では紺・グレー・紫などの寒色系を使い、左開きになるように包みます。")),
-    dict(slug="home-fire-prevention", category="living", audience="sumairu", days_ago=21,
-         title="冬の火の用心　住まいの火災を防ぐチェックリスト",
-         summary="暖房器具、コンセント、台所。火災が増える冬に、ご自宅で確認しておきたいポイントをまとめました。",
-         body_md=(
-             "空気が乾燥し暖房器具を使う冬は、住宅火災がもっとも多い季節です。\n\n"
-             "## ご自宅のチェックリスト\n\n"
-             "- ストーブの周りに洗濯物やカーテンなど燃えやすい物を置いていない\n"
-             "- コンセントにほこりがたまっていない（トラッキング火災の予防）\n"
-             "- 調理中にコンロから離れない\n"
-             "- 住宅用火災警報器が作動する（10年を目安に交換）\n\n"
-             "## 万一のときは\n\n"
-             "身の安全を最優先に、119番へ通報してください。"
-             "住まいる共済のご請求は、マイページのお問い合わせ窓口からご相談いただけます。")),
-)
+TIPS_DIR = Path(__file__).with_name("tips")
+
+
+def demo_tips() -> list[dict[str, Any]]:
+    """The articles in seed/tips/<slug>.md: `key: value` lines (title, summary, category,
+    audience, days_ago), a `---` line, then the Markdown body; newest first."""
+    tips = []
+    for path in TIPS_DIR.glob("*.md"):
+        head, body = path.read_text(encoding="utf-8").split("\n---\n", 1)
+        spec: dict[str, Any] = dict(line.split(": ", 1) for line in head.splitlines())
+        spec.update(slug=path.stem, days_ago=int(spec["days_ago"]), body_md=body.rstrip("\n"))
+        tips.append(spec)
+    return sorted(tips, key=lambda spec: (spec["days_ago"], spec["slug"]))
 
 
 def seed_tips(session: Session) -> int:
@@ -78,7 +39,7 @@ def seed_tips(session: Session) -> int:
     categories = {c.code: c for c in ensure_categories(session)}
     added = 0
     now = utcnow()
-    for spec in DEMO_TIPS:
+    for spec in demo_tips():
         if slug_taken(session, spec["slug"]):
             continue
         published_at = now - timedelta(days=spec["days_ago"])
@@ -130,7 +91,7 @@ def seed_demo_voices(session: Session, staff: StaffUser, per_year: int = 100) ->
             received_at = datetime(day.year, day.month, day.day, 9 + rng.randrange(9), rng.randrange(60),
                                    tzinfo=TOKYO)
             voice = register_voice(session, staff, channel=rng.choice(channels), received_at=received_at,
-                                   kind=kind, topic=topic, body=body, wants_reply=kind == "complaint")
+                                   kind=kind, topic=topic, body=body, wants_reply=kind == "complaint", audited=False)
             if day < today() - timedelta(days=14):
                 voice.status = "closed"
             added += 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -203,6 +205,28 @@ class PaymentResult:
     action_client_secret: str | None = None  # 3-D Secure still to be done in the browser
 
 
+def _check_payment_method(payment_method_id: str) -> None:
+    if not payment_method_id.startswith("pm_") or len(payment_method_id) > 64:
+        raise ShopError("カード情報を確認できませんでした。もう一度入力してください。", field="card")
+
+
+@contextmanager
+def _card_refusals(session: Session, row: ShopOrder | ShopSubscription) -> Iterator[None]:
+    """A declined card or a payment-service failure is kept on the order or course
+    (`last_error`, shown again on its page) and told to the member as a ShopError."""
+    try:
+        yield
+    except CardDeclined as exc:
+        row.last_error = exc.message
+        _touch(row)
+        session.flush()
+        raise ShopError(exc.message, field="card") from exc
+    except GatewayError as exc:
+        row.last_error = exc.message
+        session.flush()
+        raise ShopError(exc.message) from exc
+
+
 def pay_order(session: Session, order: ShopOrder, payment_method_id: str) -> PaymentResult:
     """Charge the card Stripe.js collected (a PaymentMethod id; the portal never sees the number).
 
@@ -214,8 +238,7 @@ def pay_order(session: Session, order: ShopOrder, payment_method_id: str) -> Pay
         raise ShopError(CANCELLED_ORDER)
     if order.status != "awaiting_payment":
         return PaymentResult(order)
-    if not payment_method_id.startswith("pm_") or len(payment_method_id) > 64:
-        raise ShopError("カード情報を確認できませんでした。もう一度入力してください。", field="card")
+    _check_payment_method(payment_method_id)
     intent = ensure_payment_intent(session, order)
     if intent is None:
         raise ShopError(order.last_error or "現在オンライン決済をご利用いただけません。")
@@ -223,7 +246,7 @@ def pay_order(session: Session, order: ShopOrder, payment_method_id: str) -> Pay
         apply_payment_intent(session, order, intent)
         return PaymentResult(order)
     gateway = payments()
-    try:
+    with _card_refusals(session, order):
         if intent.status in ("requires_payment_method", "requires_confirmation") and not intent.error_code:
             intent = gateway.confirm_payment_intent(
                 intent.id, payment_method_id,
@@ -242,15 +265,6 @@ def pay_order(session: Session, order: ShopOrder, payment_method_id: str) -> Pay
                 payment_method=payment_method_id, confirm=True,
                 idempotency_key=f"shop-order-{order.order_no}-{order.payment_attempt}")
             order.payment_intent_id = intent.id
-    except CardDeclined as exc:
-        order.last_error = exc.message
-        _touch(order)
-        session.flush()
-        raise ShopError(exc.message, field="card") from exc
-    except GatewayError as exc:
-        order.last_error = exc.message
-        session.flush()
-        raise ShopError(exc.message) from exc
     apply_payment_intent(session, order, intent)
     if intent.needs_action:
         return PaymentResult(order, action_client_secret=intent.client_secret)
@@ -481,10 +495,9 @@ def start_subscription(session: Session, member: Member, subscription: ShopSubsc
     """Save the card, then a Stripe subscription billed every 6 months at the member price."""
     if subscription.status != "pending":
         return subscription
-    if not payment_method_id.startswith("pm_") or len(payment_method_id) > 64:
-        raise ShopError("カード情報を確認できませんでした。もう一度入力してください。", field="card")
+    _check_payment_method(payment_method_id)
     gateway = payments()
-    try:
+    with _card_refusals(session, subscription):
         customer = ensure_customer(session, member)
         card = gateway.save_payment_method(customer, payment_method_id)
         price = gateway.recurring_price(
@@ -495,15 +508,6 @@ def start_subscription(session: Session, member: Member, subscription: ShopSubsc
             customer=customer, price=price,
             metadata={"subscription_ref": str(subscription.id), "member_no": member.member_no},
             idempotency_key=f"shop-sub-{subscription.id}-{subscription.payment_attempt}")
-    except CardDeclined as exc:
-        subscription.last_error = exc.message
-        _touch(subscription)
-        session.flush()
-        raise ShopError(exc.message, field="card") from exc
-    except GatewayError as exc:
-        subscription.last_error = exc.message
-        session.flush()
-        raise ShopError(exc.message) from exc
     subscription.payment_attempt += 1
     if info.status in ("incomplete", "incomplete_expired"):
         # The first charge was declined: Stripe keeps an incomplete subscription that expires by itself.
@@ -650,21 +654,28 @@ def skip_next_delivery(session: Session, member: Member, subscription: ShopSubsc
         if subscription.skipped_on == charge_on:
             return subscription
         raise ShopError("この定期コースは、お届けをスキップできる状態ではありません。")
-    try:
-        info = payments().postpone_next_charge(subscription.stripe_subscription_id,
-                                               add_months(skipped, SUBSCRIPTION_MONTHS))
-    except GatewayError as exc:
-        raise ShopError(exc.message) from exc
-    sync_subscription(session, subscription, info)
-    procedure = _procedure(session, subscription.procedure_id)
-    if procedure is not None:
-        change_status(session, procedure, procedure.status,
-                      note=f"{format_date_jp(skipped)}ご請求分のお届けをスキップしました。次回のご請求は"
+    _change_course(session, subscription,
+                   lambda: payments().postpone_next_charge(subscription.stripe_subscription_id,
+                                                           add_months(skipped, SUBSCRIPTION_MONTHS)),
+                   lambda: f"{format_date_jp(skipped)}ご請求分のお届けをスキップしました。次回のご請求は"
                            f"{format_date_jp(subscription.next_charge_at)}です。")
     audit.record("shop.subscription_skip", target_type="shop_subscription", target_id=subscription.id,
                  detail={"skipped": charge_on.isoformat()}, member_id=member.id)
     session.flush()
     return subscription
+
+
+def _change_course(session: Session, subscription: ShopSubscription, call, note) -> None:
+    """Ask Stripe for a change (`call()`), take its answer onto the course, and write
+    `note()` (worded from the course as it now is) on the course's procedure."""
+    try:
+        info = call()
+    except GatewayError as exc:
+        raise ShopError(exc.message) from exc
+    sync_subscription(session, subscription, info)
+    procedure = _procedure(session, subscription.procedure_id)
+    if procedure is not None:
+        change_status(session, procedure, procedure.status, note=note())
 
 
 def _can_cancel(subscription: ShopSubscription) -> None:
@@ -702,15 +713,9 @@ def cancel_subscription(session: Session, member: Member, subscription: ShopSubs
         if subscription.cancel_at_period_end:
             return subscription
         raise ShopError("この定期コースは解約の手続きができる状態ではありません。")
-    try:
-        info = payments().cancel_at_period_end(subscription.stripe_subscription_id)
-    except GatewayError as exc:
-        raise ShopError(exc.message) from exc
-    sync_subscription(session, subscription, info)
-    procedure = _procedure(session, subscription.procedure_id)
-    if procedure is not None:
-        change_status(session, procedure, procedure.status,
-                      note=f"解約を受け付けました。{format_date_jp(subscription.ends_at)}で終了し、以降のご請求はありません。")
+    _change_course(session, subscription,
+                   lambda: payments().cancel_at_period_end(subscription.stripe_subscription_id),
+                   lambda: f"解約を受け付けました。{format_date_jp(subscription.ends_at)}で終了し、以降のご請求はありません。")
     audit.record("shop.subscription_cancel", target_type="shop_subscription", target_id=subscription.id,
                  detail={"ends": _tokyo_date(subscription.ends_at).isoformat() if subscription.ends_at else None},
                  member_id=member.id)

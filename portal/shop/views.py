@@ -139,21 +139,31 @@ def order_card_setup(order_no: str):
     return jsonify(client_secret=secret)
 
 
+def _charge(charge):
+    """`charge(card)` with the card (a PaymentMethod id from Stripe.js) the form sent: its
+    result, or None with the reason flashed. A refused card's attempt and reason are kept:
+    the order or course stays open for another card."""
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.payment_method_id.errors) or "カード情報を入力してください。", "error")
+        return None
+    try:
+        result = charge(form.payment_method_id.data)
+    except ShopError as error:
+        db.commit()
+        flash(error.message, "error")
+        return None
+    db.commit()
+    return result
+
+
 @bp.post("/shop/orders/<order_no>/pay", endpoint="order_pay")
 @refuse_while_acting("購入")
 def order_pay(order_no: str):
     order = _order_or_404(order_no)
-    form = PaymentForm()
-    if not form.validate_on_submit():
-        flash(" ".join(form.payment_method_id.errors) or "カード情報を入力してください。", "error")
+    result = _charge(lambda card: services.pay_order(db.session, order, card))
+    if result is None:
         return redirect(url_for("shop.order_detail", order_no=order.order_no))
-    try:
-        result = services.pay_order(db.session, order, form.payment_method_id.data)
-    except ShopError as error:
-        db.commit()  # keep the attempt and the reason; the order stays open to retry
-        flash(error.message, "error")
-        return redirect(url_for("shop.order_detail", order_no=order.order_no))
-    db.commit()
     if result.action_client_secret:
         return _render_order(order, payments(), result.action_client_secret)
     if order.status == "paid":
@@ -250,18 +260,8 @@ def subscription_card_setup(subscription_id: int):
 @refuse_while_acting("購入")
 def subscription_start(subscription_id: int):
     course = _subscription_or_404(subscription_id)
-    form = PaymentForm()
-    if not form.validate_on_submit():
-        flash(" ".join(form.payment_method_id.errors) or "カード情報を入力してください。", "error")
-        return redirect(url_for("shop.subscription", subscription_id=course.id))
-    try:
-        services.start_subscription(db.session, current_member(), course, form.payment_method_id.data)
-    except ShopError as error:
-        db.commit()
-        flash(error.message, "error")
-        return redirect(url_for("shop.subscription", subscription_id=course.id))
-    db.commit()
-    flash("定期コースのお申し込みが完了しました。", "success")
+    if _charge(lambda card: services.start_subscription(db.session, current_member(), course, card)) is not None:
+        flash("定期コースのお申し込みが完了しました。", "success")
     return redirect(url_for("shop.subscription", subscription_id=course.id))
 
 

@@ -196,6 +196,12 @@ def members():
     return render_template("staff/members.html", form=form, result=result)
 
 
+def _or_404(found):
+    if found is None:
+        abort(404)
+    return found
+
+
 def _render_member(overview, form: ActForm, status: int = 200, error: str | None = None):
     return render_template("staff/member_detail.html", o=overview, member=overview.member, form=form,
                            act_error=error, reasons=acting.ACT_REASONS), status
@@ -204,9 +210,7 @@ def _render_member(overview, form: ActForm, status: int = 200, error: str | None
 @bp.get("/staff/members/<int:member_id>", endpoint="member_detail")
 @staff_required("support")
 def member_detail(member_id: int):
-    overview = search.open_member(db.session, member_id)
-    if overview is None:
-        abort(404)
+    overview = _or_404(search.open_member(db.session, member_id))
     db.commit()
     return _render_member(overview, ActForm())
 
@@ -214,9 +218,7 @@ def member_detail(member_id: int):
 @bp.post("/staff/members/<int:member_id>/act", endpoint="act_start")
 @staff_required("support")
 def act_start(member_id: int):
-    overview = search.member_overview(db.session, member_id)
-    if overview is None:
-        abort(404)
+    overview = _or_404(search.member_overview(db.session, member_id))
     form = ActForm()
     row = sessions.current()
     if not form.validate_on_submit():

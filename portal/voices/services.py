@@ -206,8 +206,9 @@ def submit_voice(session: Session, *, kind: str, topic: str, body: str, wants_re
 def register_voice(session: Session, staff: StaffUser, *, channel: str, received_at: datetime, kind: str,
                    topic: str, body: str, wants_reply: bool, member_no: str | None = None,
                    contact_name: str | None = None, contact_email: str | None = None,
-                   contact_phone: str | None = None) -> Voice:
-    """Staff register a voice received elsewhere (shop, call centre, customer-relations office)."""
+                   contact_phone: str | None = None, audited: bool = True) -> Voice:
+    """Staff register a voice received elsewhere (shop, call centre, customer-relations office).
+    Demo data passes `audited=False`: no one registered it."""
     _check_choice(channel, VOICE_CHANNELS, "channel", "受付経路")
     _check_choice(kind, VOICE_KINDS, "kind", "種類")
     _check_choice(topic, VOICE_TOPICS, "topic", "内容の分類")
@@ -237,8 +238,9 @@ def register_voice(session: Session, staff: StaffUser, *, channel: str, received
     )
     session.add(voice)
     session.flush()
-    audit.record("voice.registered", target_type="voice", target_id=voice.id, member_id=voice.member_id,
-                 detail={"kind": voice.kind, "channel": voice.channel}, session=session)
+    if audited:
+        audit.record("voice.registered", target_type="voice", target_id=voice.id, member_id=voice.member_id,
+                     detail={"kind": voice.kind, "channel": voice.channel}, session=session)
     return voice
 
 

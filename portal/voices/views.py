@@ -308,23 +308,34 @@ def _item_form(item: ImprovementItem | None = None) -> ItemForm:
     return form
 
 
+def _item_fields(form: ItemForm) -> dict:
+    return dict(title=form.title.data, description=form.description.data or "",
+                owner_staff_id=_chosen_id(form.owner.data), due_on=form.due_on.data,
+                progress=form.progress.data, progress_note=form.progress_note.data or "")
+
+
+def _item_saved(form: ItemForm, save, message: str):
+    """`save()` the item from the form: to its page with `message`, or None with the refusal on the form."""
+    try:
+        saved = save()
+    except services.VoiceError as error:
+        show_on_form(form, error, default="title")
+        return None
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("staff_voices.item", item_id=saved.id))
+
+
 @staff_bp.route("/staff/voices/items", methods=["GET", "POST"], endpoint="items")
 @staff_required("cs")
 def items():
     form = _item_form()
     if form.validate_on_submit():
         voice_ids = [int(v) for v in request.form.getlist("voice_id") if v.isdigit()]
-        try:
-            item = services.create_item(db.session, title=form.title.data, description=form.description.data or "",
-                                        owner_staff_id=_chosen_id(form.owner.data), due_on=form.due_on.data,
-                                        progress=form.progress.data, progress_note=form.progress_note.data or "",
-                                        voice_ids=voice_ids)
-        except services.VoiceError as error:
-            show_on_form(form, error, default="title")
-        else:
-            db.commit()
-            flash("改善課題を登録しました。", "success")
-            return redirect(url_for("staff_voices.item", item_id=item.id))
+        done = _item_saved(form, lambda: services.create_item(db.session, voice_ids=voice_ids, **_item_fields(form)),
+                           "改善課題を登録しました。")
+        if done is not None:
+            return done
     return render_template("voices/staff_items.html", form=form, items=services.items(db.session),
                            today=today()), 400 if form.errors else 200
 
@@ -337,16 +348,10 @@ def item(item_id: int):
         abort(404)
     form = _item_form(row)
     if form.validate_on_submit():
-        try:
-            services.update_item(db.session, row, title=form.title.data, description=form.description.data or "",
-                                 owner_staff_id=_chosen_id(form.owner.data), due_on=form.due_on.data,
-                                 progress=form.progress.data, progress_note=form.progress_note.data or "")
-        except services.VoiceError as error:
-            show_on_form(form, error, default="title")
-        else:
-            db.commit()
-            flash("改善課題を更新しました。", "success")
-            return redirect(url_for("staff_voices.item", item_id=row.id))
+        done = _item_saved(form, lambda: services.update_item(db.session, row, **_item_fields(form)),
+                           "改善課題を更新しました。")
+        if done is not None:
+            return done
     services.record_item_view(db.session, row)
     db.commit()
     return render_template("voices/staff_item.html", item=row, form=form, today=today()), \
