@@ -24,17 +24,23 @@ PROXY_RELATIONS = {
 }
 
 
+def _designation_rules(table: str, owner: str, relations: dict[str, str]) -> tuple:
+    """A designation's status and relation are from their lists, and an owner has at most
+    one active designation at a time."""
+    return (
+        CheckConstraint(f"status IN {sql_in(DESIGNATION_STATUSES)}", name="status"),
+        CheckConstraint(f"relation IN {sql_in(tuple(relations))}", name="relation"),
+        Index(f"uq_{table}_active", owner, unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
+
+
 class BeneficiaryDesignation(Base):
     """A named death-benefit beneficiary of one contract; without an active row
     the order in the terms applies."""
 
     __tablename__ = "beneficiary_designations"
-    __table_args__ = (
-        CheckConstraint(f"status IN {sql_in(DESIGNATION_STATUSES)}", name="status"),
-        CheckConstraint(f"relation IN {sql_in(tuple(BENEFICIARY_RELATIONS))}", name="relation"),
-        Index("uq_beneficiary_designations_active", "contract_id", unique=True,
-              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
-    )
+    __table_args__ = _designation_rules(__tablename__, "contract_id", BENEFICIARY_RELATIONS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
@@ -56,12 +62,7 @@ class BeneficiaryDesignation(Base):
 
 class ProxyClaimant(Base):
     __tablename__ = "proxy_claimants"
-    __table_args__ = (
-        CheckConstraint(f"status IN {sql_in(DESIGNATION_STATUSES)}", name="status"),
-        CheckConstraint(f"relation IN {sql_in(tuple(PROXY_RELATIONS))}", name="relation"),
-        Index("uq_proxy_claimants_active", "member_id", unique=True,
-              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
-    )
+    __table_args__ = _designation_rules(__tablename__, "member_id", PROXY_RELATIONS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)

@@ -367,12 +367,18 @@ def _fy_arg() -> int:
     return voice_report.current_fiscal_year()
 
 
+def _staff_report(exported: bool = False) -> tuple[int, voice_report.VoiceReport]:
+    """The asked year's report, its reading (or export) audited and committed."""
+    fy = _fy_arg()
+    data = voice_report.report_for_staff(db.session, fy, exported=exported)
+    db.commit()
+    return fy, data
+
+
 @staff_bp.get("/staff/voices/report", endpoint="report")
 @staff_required("cs")
 def report():
-    fy = _fy_arg()
-    data = voice_report.report_for_staff(db.session, fy)
-    db.commit()
+    fy, data = _staff_report()
     current = voice_report.current_fiscal_year()
     years = list(range(current, current - 6, -1))
     if fy not in years:
@@ -403,9 +409,7 @@ def _csv_response(lines, filename: str) -> Response:
 @staff_bp.get("/staff/voices/report.csv", endpoint="report_csv")
 @staff_required("cs")
 def report_csv():
-    fy = _fy_arg()
-    data = voice_report.report_for_staff(db.session, fy, exported=True)
-    db.commit()
+    fy, data = _staff_report(exported=True)
     return _csv_response(iter([csv_text(voice_report.report_rows(data))]), f"voices-report-{fy}.csv")
 
 
