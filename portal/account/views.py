@@ -334,8 +334,10 @@ def reauth_code():
             session.pop(STEP_UP_KEY, None)
             db.commit()
             return redirect(_safe_local(state.get("next"), url_for("account.security")))
+    phone = parse_phone(challenge.phone)
     return render_template("account/reauth_code.html", form=form, masked=mask_phone(challenge.phone),
-                           channel=challenge.channel)
+                           channel=challenge.channel, can_voice=phone.can_receive_voice, can_sms=phone.can_receive_sms,
+                           next_url=_safe_local(state.get("next"), url_for("account.security")))
 
 
 # --- staff: passkeys as the second factor instead of TOTP --------------------------------

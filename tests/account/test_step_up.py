@@ -79,3 +79,19 @@ def test_sending_the_code_twice_waits_for_the_one_on_its_way(member_client, db_s
     code = code_sent_to(db_session, member_client.member.phone)
     assert member_client.post("/account/reauth/code", data={"code": code}).headers["Location"] == \
         "/profile/bank-account"
+
+
+def test_a_code_that_does_not_arrive_can_come_by_the_other_channel(member_client, db_session):
+    import time_machine
+
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        member_client.post("/account/reauth/code/send", data={"channel": "sms", "next": "/profile/phone"})
+        page = member_client.get("/account/reauth/code").text
+        assert "音声通話で送り直す" in page and 'name="next" value="/profile/phone"' in page
+        clock.shift(61)
+        again = member_client.post("/account/reauth/code/send", data={"channel": "voice", "next": "/profile/phone"})
+        assert again.headers["Location"] == "/account/reauth/code"
+        assert "自動音声の電話" in member_client.get("/account/reauth/code").text
+        code = code_sent_to(db_session, member_client.member.phone)
+        done = member_client.post("/account/reauth/code", data={"code": code})
+    assert done.headers["Location"] == "/profile/phone"
