@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (FieldList, HiddenField, MultipleFileField, RadioField, SelectMultipleField, StringField,
                      TextAreaField)
+from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -56,6 +57,13 @@ class DateListField(FieldList):
         super().__init__(*args, **kwargs)
         self.list_errors: list[str] = []
 
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        for entry in self.entries:
+            if entry.raw_parts and not entry.raw_parts.get("day"):  # added but not used: 年・月 come prefilled
+                entry.process_errors = []
+                entry.data = None
+
     def _add_entry(self, *args, **kwargs):
         entry = super()._add_entry(*args, **kwargs)
         entry.label.text = f"{len(self.entries)}日目"
@@ -78,7 +86,7 @@ class DetailsForm(DraftForm):
     hospital_to = _day("退院日", description="入院中の場合は、本日までの日付でご請求いただけます")
     outpatient_dates = DateListField(_day("通院日"), label="通院した日", min_entries=OUTPATIENT_ROWS,
                                      max_entries=MAX_OUTPATIENT_DATES,
-                                     description="通院した日を1日ずつ入力してください。足りないときは「通院日を追加」を押してください")
+                                     description="1日ずつ入力してください。足りないときは「通院日を追加」を押してください（日が空欄の行は数えません）")
     surgery_date = _day("手術日")
     surgery_name = StringField("手術名", filters=[_nfkc], validators=[Optional(), Length(max=100)],
                                description="領収書・診療明細書に書かれている名前（例：腹腔鏡下胆嚢摘出術）")

@@ -72,7 +72,7 @@ def test_outpatient_days_are_rows_and_one_more_keeps_year_and_month(insured_memb
     assert 'name="outpatient_dates-2-day" value="16"' in more.text and 'value="代々木クリニック"' in more.text
     step3 = member_client.post("/claims/new/details", data={
         "draft": _draft(more.text), **typed, **_parts("outpatient_dates-3", "2026", "11", "20"),
-        **_parts("outpatient_dates-4", "", "", "")})
+        **_parts("outpatient_dates-4", "2026", "11", "")})  # a row added and left: not counted, no error
     assert "4日 × 2,000円" in step3.text, step3.text
     step4 = member_client.post("/claims/new/documents", data={
         "draft": _draft(step3.text), "payee": "debit", "files": [(io.BytesIO(jpeg()), "receipt.jpg")]},

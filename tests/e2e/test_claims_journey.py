@@ -115,3 +115,31 @@ def test_hospital_and_surgery_claim_to_paid(visit, browser, request):
     assert "お支払い済み" in page.locator("#claim-status").inner_text()
     assert page.locator("#paid-amount").inner_text() == "110,000円"
     visit.check("claim-paid")
+
+
+def test_outpatient_days_as_rows_with_one_more_added(visit):
+    """Outpatient visits are typed a day a row; 「通院日を追加」 brings a row with the 年 and 月 of
+    the last one, and what was typed stays."""
+    from portal.clock import today
+
+    page = visit.page
+    visit.login()
+    visit.goto("/claims/new")
+    page.locator("input[name=person_id]").nth(1).check()
+    page.locator("input[name=benefits][value=outpatient]").check()
+    page.locator("input[name=cause][value=illness]").check()
+    page.locator("main form button.btn-primary").click()
+    first = today() - timedelta(days=20)
+    _type_date(page, "outpatient_dates-0", first)
+    _type_date(page, "outpatient_dates-1", first + timedelta(days=7), full_width=True)
+    page.locator("#hospital_name").fill("代々木クリニック")
+    with page.expect_navigation():
+        page.locator("button[name=add_day]").click()
+    assert page.locator("#outpatient_dates-3-year").input_value() == str(first.year)
+    assert page.locator("#outpatient_dates-1-day").input_value() == str((first + timedelta(days=7)).day)
+    assert page.locator("#hospital_name").input_value() == "代々木クリニック"
+    visit.check("claim-outpatient-rows")
+    with page.expect_navigation():
+        page.locator("#hospital_name").press("Enter")
+    visit.check("claim-outpatient-estimate")
+    assert "2日 ×" in page.locator("main").inner_text()
