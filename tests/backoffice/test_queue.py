@@ -228,3 +228,14 @@ def test_the_readme_lists_every_office_kind_with_its_service_level():
                 rows[kind] = int(match.group(2))
     for name, spec in kinds.registered().items():
         assert rows.get(name) == spec.due_business_days, name
+
+
+def test_the_office_menu_marks_the_page_it_is_on(staff_client):
+    office = staff_client("office")
+    for path, label in (("/staff/work", "作業一覧"), ("/staff/work/dashboard", "処理状況"),
+                        ("/staff/work/certificates/import", "証書の発送CSV")):
+        html = office.get(path).text
+        menu = html[html.index('aria-label="事務センターメニュー"'):]
+        menu = menu[:menu.index("</nav>")]
+        assert f'aria-current="page">{label}</a>' in menu, path
+        assert menu.count('aria-current="page"') == 1
