@@ -108,3 +108,21 @@ def test_a_cancelled_run_gives_its_claims_back_and_a_sent_one_cannot_be_cancelle
     db_session.refresh(second)
     db_session.refresh(claim.procedure)
     assert second.status == "sent" and claim.procedure.status == "paid"
+
+
+def test_each_contract_page_leads_to_its_claim(insured_member, member_client, make_contract, db_session):
+    from datetime import date
+
+    from portal.contracts.models import Contract
+
+    medical = db_session.scalars(select(Contract).where(Contract.member_id == insured_member.id)).first()
+    page = member_client.get(f"/contracts/{medical.contract_no}").text
+    link = f'/claims/new?person={medical.insured_person_id}'
+    assert f'href="{link}"' in page
+    chosen = member_client.get(link).text
+    assert re.search(rf'value="{medical.insured_person_id}"[^>]*checked|checked[^>]*value="{medical.insured_person_id}"',
+                     chosen)
+    home = make_contract(insured_member, "SUMAIRU", start=date(2016, 9, 1), units=300,
+                         coverage_kwargs={"building_units": 200, "goods_units": 100},
+                         property_address="東京都渋谷区代々木1-2-3", property_structure="wooden")
+    assert 'href="/claims/damage/new"' in member_client.get(f"/contracts/{home.contract_no}").text
