@@ -57,27 +57,34 @@ def _detail_of(detail: str | None) -> dict[str, Any]:
 
 
 @functools.cache
-def _access_history_statement():
-    """Built on first use, not at import (that would configure the mappers early)."""
+def access_history_statement():
+    """Support access to a member, newest first: occurred_at, staff id, action, detail,
+    staff name, then the audit row id (the order after occurred_at); bound: member_id,
+    access_limit. My Page reads it together with its other panels in one round trip.
+    Built on first use, not at import (that would configure the mappers early)."""
     return (
-        select(AuditLog.occurred_at, AuditLog.actor_staff_id, AuditLog.action, AuditLog.detail, staff_users.c.name)
+        select(AuditLog.occurred_at, AuditLog.actor_staff_id, AuditLog.action, AuditLog.detail, staff_users.c.name,
+               AuditLog.id)
         .join(staff_users, staff_users.c.id == AuditLog.actor_staff_id)
         .where(AuditLog.acting_as_member_id == bindparam("member_id"),
                or_(*(AuditLog.action == action for action in ACCESS_ACTIONS)))
         .order_by(AuditLog.occurred_at.desc(), AuditLog.id.desc())
-        .limit(bindparam("limit"))
+        .limit(bindparam("access_limit"))
     )
+
+
+def access_entries_from_rows(rows) -> list[AccessEntry]:
+    """AccessEntry for each row of access_history_statement (plain rows, no objects)."""
+    return [AccessEntry(occurred_at=occurred_at, staff_name=name, staff_id=staff_id, action=action,
+                        reason=_detail_of(detail).get("reason"))
+            for occurred_at, staff_id, action, detail, name, *_ in rows]
 
 
 def access_history(session: Session, member_id: int, limit: int = 5) -> list[AccessEntry]:
     """Support access to this member's account, newest first: when, which staff, why.
-    Rows have .occurred_at, .staff_name, .reason (None when the staff only looked).
-
-    It runs on every /mypage: a statement built once, and plain rows."""
-    rows = session.execute(_access_history_statement(), {"member_id": member_id, "limit": limit})
-    return [AccessEntry(occurred_at=occurred_at, staff_name=name, staff_id=staff_id, action=action,
-                        reason=_detail_of(detail).get("reason"))
-            for occurred_at, staff_id, action, detail, name in rows]
+    Rows have .occurred_at, .staff_name, .reason (None when the staff only looked)."""
+    return access_entries_from_rows(session.execute(access_history_statement(),
+                                                    {"member_id": member_id, "access_limit": limit}))
 
 
 # --- audit log search, export and the access report -------------------------------------

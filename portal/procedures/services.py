@@ -99,19 +99,26 @@ def detail_of(request: ProcedureRequest) -> dict[str, Any]:
 
 
 @functools.cache
-def _open_notices_statement():
-    """Built on first use, not at import (that would configure the mappers early)."""
-
-    return (select(ProcedureRequest.kind, ProcedureRequest.status, ProcedureRequest.receipt_no)
+def open_notices_statement():
+    """Procedures in progress, newest first: kind, status, receipt_no, then the order
+    (created_at, id); bound: member_id, notices_limit. My Page reads it together
+    with its other panels in one round trip. Built on first use, not at import
+    (that would configure the mappers early)."""
+    return (select(ProcedureRequest.kind, ProcedureRequest.status, ProcedureRequest.receipt_no,
+                   ProcedureRequest.created_at, ProcedureRequest.id)
             .where(ProcedureRequest.member_id == bindparam("member_id"),
                    ProcedureRequest.is_open)
             .order_by(ProcedureRequest.created_at.desc(), ProcedureRequest.id.desc())
-            .limit(bindparam("limit")))
+            .limit(bindparam("notices_limit")))
+
+
+def notices_from_rows(rows) -> list[dict[str, str]]:
+    """My Page notices from rows of open_notices_statement (rows, not objects: nothing is changed)."""
+    return [{"text": f"{KIND_LABELS[kind]}（受付番号 {receipt_no}）は「{wording.status_label(kind, status)}」です。",
+             "url": "/requests", "level": "info"} for kind, status, receipt_no, *_ in rows]
 
 
 def open_notices(session: Session, member: Member, limit: int = 5) -> list[dict[str, str]]:
-    """Procedures still in progress, as My Page notices (one query on every /mypage:
-    a prebuilt statement, and rows rather than objects since nothing is changed)."""
-    rows = session.execute(_open_notices_statement(), {"member_id": member.id, "limit": limit})
-    return [{"text": f"{KIND_LABELS[kind]}（受付番号 {receipt_no}）は「{wording.status_label(kind, status)}」です。",
-             "url": "/requests", "level": "info"} for kind, status, receipt_no in rows]
+    """Procedures still in progress, as My Page notices, in one query."""
+    return notices_from_rows(session.execute(open_notices_statement(),
+                                             {"member_id": member.id, "notices_limit": limit}))

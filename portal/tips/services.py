@@ -376,10 +376,12 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-@functools.lru_cache(maxsize=2)
-def _latest_for_member_statement(senior: bool):
-    """The /mypage tips statement, built once per audience shape (with or without
-    the senior tips): the member, the day and the limit are bound parameters."""
+@functools.lru_cache(maxsize=4)
+def _latest_for_member_statement(senior: bool, links: bool = False):
+    """The newest published tips for a household, built once per audience shape (with
+    or without the senior tips) and per result (Tip objects, or link rows for My Page):
+    the member, the day and the limit are bound parameters (member_id, on,
+    child_born_after, tips_limit)."""
     member_id, child_born_after, on = bindparam("member_id"), bindparam("child_born_after"), bindparam("on")
     has_child = select(InsuredPerson.id).where(
         InsuredPerson.member_id == member_id, InsuredPerson.relation == "child",
@@ -392,18 +394,45 @@ def _latest_for_member_statement(senior: bool):
                 and_(Tip.audience == "sumairu", has_fire_cover)]
     if senior:
         audience.append(Tip.audience == "senior")
-    return (published_query().options(lazyload(Tip.category)).where(or_(*audience))
-            .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(bindparam("limit")))
+    if links:
+        query = select(Tip.slug, Tip.title, Tip.summary, Tip.published_at, Tip.id).where(Tip.status == "published")
+    else:
+        query = published_query().options(lazyload(Tip.category))
+    return (query.where(or_(*audience))
+            .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(bindparam("tips_limit")))
+
+
+def _latest_parameters(member: Member, limit: int) -> dict[str, object]:
+    on = today()
+    return {"member_id": member.id, "on": on, "tips_limit": limit,
+            "child_born_after": _years_before(on, CHILD_AGE_LIMIT)}
 
 
 def latest_for_member(session: Session, member: Member, limit: int = 3) -> list[Tip]:
-    """The newest published tips meant for this member's household, in one query
-    (it runs on every /mypage): titles and summaries only, so no category. The
-    conditions are those of _household_conditions, in a statement built once."""
-    on = today()
-    stmt = _latest_for_member_statement(age_on(member.birth_date, on) >= SENIOR_AGE)
-    return list(session.scalars(stmt, {"member_id": member.id, "on": on, "limit": limit,
-                                       "child_born_after": _years_before(on, CHILD_AGE_LIMIT)}))
+    """The newest published tips meant for this member's household, in one query."""
+    stmt = _latest_for_member_statement(age_on(member.birth_date, today()) >= SENIOR_AGE)
+    return list(session.scalars(stmt, _latest_parameters(member, limit)))
+
+
+@dataclass(frozen=True)
+class TipLink:
+    """What My Page shows of a tip: a link with its summary."""
+
+    slug: str
+    title: str
+    summary: str | None
+
+
+def latest_links_statement(member: Member, limit: int = 3):
+    """(statement, parameters) of latest_for_member as link rows: slug, title, summary,
+    then the order (published_at, id). My Page reads it together with its other
+    panels in one round trip."""
+    senior = age_on(member.birth_date, today()) >= SENIOR_AGE
+    return _latest_for_member_statement(senior, links=True), _latest_parameters(member, limit)
+
+
+def links_from_rows(rows) -> list[TipLink]:
+    return [TipLink(slug, title, summary) for slug, title, summary, *_ in rows]
 
 
 def staff_list(session: Session, status: str | None = None) -> list[Tip]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import subprocess
 import threading
 import time
 import urllib.parse
@@ -80,10 +81,21 @@ def downloads_at_once(base: str, count: int) -> list[tuple[bool, float, str]]:
     return results
 
 
+def stop(process) -> None:
+    """gunicorn finishes its requests first (graceful_timeout in gunicorn.conf.py)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def test_pages_against_healthz_side_by_side():
     # BENCH_THROUGHPUT_DATABASE_URL: a database seeded before (seeded_database's bench users).
     url = os.environ.get("BENCH_THROUGHPUT_DATABASE_URL") or seeded_database("portal_bench_throughput", MEMBERS)
     process, base = start_gunicorn(url, workers=2, extra_env={"PORTAL_TRUST_NEW_DEVICES": "1"})
+    load_before = os.getloadavg()[0]
     try:
         cookie = wrk.sign_in(base, "bench000", "Bench-pass-2026")
         for path in PATHS:
@@ -106,11 +118,12 @@ def test_pages_against_healthz_side_by_side():
         first = downloads_at_once(base, DOWNLOADERS)
         repeat = downloads_at_once(base, DOWNLOADERS)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        load_after = os.getloadavg()[0]
+        stop(process)
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
     print(f"\nthroughput {stamp}: gunicorn 2 workers, PostgreSQL, {MEMBERS:,} members, wrk 2 threads 8 connections,"
-          f" {ROUNDS} rounds × {SLICE} s per path, member cookie on every request")
+          f" {ROUNDS} rounds × {SLICE} s per path, member cookie on every request,"
+          f" load average {load_before:.1f} before and {load_after:.1f} after")
     print("| path | req/s | share of /healthz | median of round p50s ms | errors |")
     print("|---|---:|---:|---:|---:|")
     limit = totals["/healthz"][0] / totals["/healthz"][1]
