@@ -12,9 +12,10 @@ import functools
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from flask import abort
-from sqlalchemy import and_, bindparam, false, select
+from sqlalchemy import String, and_, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, raiseload, selectinload
 
 from portal.contracts.catalogue import AGE_MAX
@@ -206,8 +207,7 @@ def birthday_at(birth: date, age: int) -> date:
 
 # ----------------------------------------------------------------- loading
 
-@dataclass(frozen=True)
-class _CoverRow:
+class _CoverRow(NamedTuple):
     kind: str
     amount_yen: int
     is_unlimited: bool
@@ -240,26 +240,42 @@ def _household_statement(kinds: tuple[str, ...] | None):
     Every /mypage, /coverage and /contracts runs it: a prebuilt statement with the
     member as a bound parameter skips building the select and generating its cache
     key (SQLAlchemy memoises the key on the statement object) on each request.
-    Coverage comes back as plain columns, not Coverage objects: nothing here
-    changes them, and turning ~40 rows per household into objects was most of the
-    cost of /coverage. Contract.coverages is refused (raiseload) so that nothing
-    reads the table a second time by accident.
+    One row per insured person and contract: the contract's coverage rows come as
+    one text column ("kind:amount:unlimited:age_from:age_to" joined by ";", from a
+    subquery per contract on the coverages' contract index), not as Coverage
+    objects and not as one joined row each. Nothing here changes them, and turning
+    ~40 joined rows per household into objects was most of the cost of /coverage.
+    Contract.coverages is refused (raiseload) so that nothing reads the table a
+    second time by accident.
     """
     member_id = bindparam("member_id")
-    contract_cols = (Coverage.kind, Coverage.amount_yen, Coverage.is_unlimited, Coverage.age_from, Coverage.age_to)
-    cover_on = Coverage.contract_id == Contract.id
-    if kinds is not None:
-        cover_on = and_(cover_on, Coverage.kind.in_(kinds)) if kinds else and_(cover_on, false())
+    if kinds == ():
+        cover = literal_column("NULL", String)
+    else:
+        one_row = (Coverage.kind + ":" + cast(Coverage.amount_yen, String) + ":"
+                   + case((Coverage.is_unlimited, "1"), else_="0") + ":"
+                   + cast(Coverage.age_from, String) + ":" + cast(Coverage.age_to, String))
+        rows_of_contract = select(func.aggregate_strings(one_row, ";")).where(Coverage.contract_id == Contract.id)
+        if kinds is not None:
+            rows_of_contract = rows_of_contract.where(Coverage.kind.in_(kinds))
+        cover = rows_of_contract.scalar_subquery()
     return (
-        select(InsuredPerson, Contract, *contract_cols)
+        select(InsuredPerson, Contract, cover.label("cover"))
         .outerjoin(Contract, and_(Contract.insured_person_id == InsuredPerson.id,
                                   Contract.member_id == member_id))
         .outerjoin(Product, Product.id == Contract.product_id)
-        .outerjoin(Coverage, cover_on)
         .where(InsuredPerson.member_id == member_id)
         .options(contains_eager(Contract.product), raiseload(Contract.coverages))
-        .order_by(InsuredPerson.id, Contract.start_date, Contract.id, Coverage.id)
+        .order_by(InsuredPerson.id, Contract.start_date, Contract.id)
     )
+
+
+def _cover_rows(cover: str | None) -> list[_CoverRow]:
+    rows = []
+    for one in cover.split(";") if cover else ():
+        kind, amount_yen, is_unlimited, age_from, age_to = one.split(":")
+        rows.append(_CoverRow(kind, int(amount_yen), is_unlimited == "1", int(age_from), int(age_to)))
+    return rows
 
 
 def _household_rows(session: Session, member: Member, kinds: Collection[str] | None = None,
@@ -268,27 +284,16 @@ def _household_rows(session: Session, member: Member, kinds: Collection[str] | N
     contract's coverage rows.
 
     ONE statement for 1 or 500 contracts: persons outer-joined to their contracts,
-    each contract's product and its coverage rows. A household has a handful of
-    contracts of at most 30 coverage rows each, so the joined rows stay few; a
+    each contract's product and its coverage rows (a subquery per contract). A
     second statement for the coverages would cost a round trip on every /mypage
-    and /coverage, and /mypage must stay within 6 queries together with the
-    notice hooks of the other features (procedures, tips, staff access).
+    and /coverage.
 
     With `kinds`, only coverage rows of those kinds are read (the home page needs
     two; /contracts none).
     """
     stmt = _household_statement(None if kinds is None else tuple(sorted(kinds)))
-    out: list[tuple[InsuredPerson, Contract | None, list[_CoverRow]]] = []
-    last: tuple[int, int | None] | None = None
-    for person, contract, kind, amount_yen, is_unlimited, age_from, age_to in session.execute(
-            stmt, {"member_id": member.id}):
-        key = (person.id, contract.id if contract is not None else None)
-        if key != last:
-            out.append((person, contract, []))
-            last = key
-        if kind is not None:
-            out[-1][2].append(_CoverRow(kind, amount_yen, is_unlimited, age_from, age_to))
-    return out
+    return [(person, contract, _cover_rows(cover))
+            for person, contract, cover in session.execute(stmt, {"member_id": member.id})]
 
 
 def household_summary(session: Session, member: Member, on: date, *,
