@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -304,12 +304,14 @@ def _apply_payee(claim: Claim, payee: Payee | None) -> None:
 
 # ======================================================================= files
 
-def store_upload(store: Any, member: Member, data: bytes) -> tuple[str, str, int]:
-    """Check and store one upload; (key, content_type, size). DocumentError when refused."""
-    checked = documents.check_file(data)
-    key = documents.new_key(member.id, checked.extension)
-    store.save(key, checked.data, checked.content_type)
-    return key, checked.content_type, len(checked.data)
+def store_upload(store: Any, member: Member, upload: bytes | IO[bytes]) -> tuple[str, str, int]:
+    """Check and store one upload (bytes, or a file read in pieces); (key, content_type,
+    size). DocumentError when refused."""
+    checked = documents.check_file(upload)
+    with checked.file:
+        key = documents.new_key(member.id, checked.extension)
+        store.save(key, checked.file, checked.content_type)
+    return key, checked.content_type, checked.size
 
 
 def _attach(claim: Claim, member: Member, uploads: Iterable[tuple[str, str, int]], *, by: str = "member") -> int:

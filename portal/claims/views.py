@@ -80,9 +80,8 @@ def _uploads(store, member, files) -> list[tuple[str, str, int]]:
     """Check and store each chosen file; DocumentError names the first refused one."""
     stored = []
     for number, upload in enumerate(f for f in files if f and f.filename):
-        data = upload.read(documents.MAX_FILE_BYTES + 1)
         try:
-            stored.append(services.store_upload(store, member, data))
+            stored.append(services.store_upload(store, member, upload.stream))
         except documents.DocumentError as error:
             raise documents.DocumentError(f"{number + 1}つ目のファイル：{error.message}") from None
     return stored

@@ -90,3 +90,59 @@ def test_several_phone_photos_fit_in_one_post(member_client, app):
         content_type="multipart/form-data")
     assert response.status_code == 400  # the forged draft, not 413: the upload itself was read
     assert app.config["MAX_CONTENT_LENGTH"] < 8 * 1024 * 1024
+
+
+def _big_pdf(megabytes: int) -> bytes:
+    """A valid one-page PDF carrying `megabytes` of page content (comment lines)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    content = StreamObject()
+    content.set_data(b"% receipt scan\n" * (megabytes * 1024 * 1024 // 15))
+    page[NameObject("/Contents")] = writer._add_object(content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_large_upload_is_not_held_in_memory_whole(tmp_path, make_member):
+    """Checked and stored in pieces: Python's peak memory while a 9 MB PDF goes from
+    the upload to storage stays far below the file's size, and storage holds it whole."""
+    import tracemalloc
+
+    from portal.claims import services
+    from portal.gateways.storage import LocalStorage
+
+    data = _big_pdf(9)
+    assert 8 * 1024 * 1024 < len(data) <= documents.MAX_FILE_BYTES
+    member, store, upload = make_member(), LocalStorage(tmp_path), io.BytesIO(data)
+    tracemalloc.start()
+    try:
+        key, content_type, size = services.store_upload(store, member, upload)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"\n{len(data) / 1e6:.1f} MB PDF stored with a Python memory peak of {peak / 1e6:.2f} MB")
+    assert content_type == "application/pdf" and size == len(data)
+    assert store.open(key) == data
+    assert peak < len(data) / 4, f"peak {peak:,} bytes for a {len(data):,}-byte file"
+
+
+def test_a_large_photo_is_decoded_at_a_smaller_scale(monkeypatch):
+    """A 6000×4500 JPEG is decoded at half size (Pillow's draft mode: a quarter of the
+    pixels in memory), then scaled to MAX_SIDE. Pillow's pixel memory is not Python's,
+    so the size the decoder works at is what is observed."""
+    from PIL import JpegImagePlugin
+
+    decoded_at = []
+    load = JpegImagePlugin.JpegImageFile.load
+
+    def observed_load(image):
+        decoded_at.append(image.size)
+        return load(image)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "load", observed_load)
+    checked = documents.check_file(io.BytesIO(jpeg(size=(6000, 4500))))
+    assert decoded_at and decoded_at[-1] == (3000, 2250)
+    assert Image.open(checked.file).size == (3000, 2250)
