@@ -67,10 +67,13 @@ def _ms(text: str) -> float:
 
 
 def run(base: str, path: str, cookie: str, *, seconds: int = 10, connections: int = 8,
-        threads: int = 2) -> WrkResult:
+        threads: int = 2, timeout: int = 10) -> WrkResult:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (make bench-deps)")
+    # wrk gives up on an answer after 2 s by default and counts it as an error; on a
+    # machine loaded by other work the 8th request queued on 2 workers can wait longer.
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                          "--timeout", f"{timeout}s",
                           "-H", f"Cookie: {cookie}", base + path],
                          check=True, capture_output=True, text=True).stdout
     requests, took = re.search(r"(\d+) requests in ([\d.]+)(ms|s)", out).group(1, 2)
