@@ -54,6 +54,16 @@ def start_gunicorn(database_url: str, workers: int = 2, extra_env: dict | None =
     raise RuntimeError("gunicorn did not start")
 
 
+def stop_gunicorn(process) -> None:
+    """gunicorn finishes its requests first (graceful_timeout in gunicorn.conf.py)."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def seeded_database(name: str, members: int, login_users: int = 20) -> str:
     """A fresh database with the demo data, `members` bulk members, and
     `login_users` of them registered as bench000… with password Bench-pass-2026."""

@@ -21,7 +21,7 @@ import requests
 from PIL import Image
 
 from tests.perf import wrk
-from tests.perf.conftest import seeded_database, start_gunicorn
+from tests.perf.conftest import seeded_database, start_gunicorn, stop_gunicorn
 
 REPORTS = int(os.environ.get("BENCH_DAMAGE_REPORTS", "200"))
 HIDDEN = re.compile(r'<input[^>]*name="(csrf_token|form_token)"[^>]*value="([^"]+)"')
@@ -88,8 +88,7 @@ def test_damage_reports_with_photos_in_parallel(tmp_path):
         took = time.perf_counter() - started
         peaks = worker_peak_rss_kb(process.pid)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_gunicorn(process)
     errors = [status for status, _ in results if status != 302]
     times = sorted(seconds for _, seconds in results)
     stored = list((tmp_path / "files").rglob("*.jpg"))

@@ -15,14 +15,13 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import subprocess
 import threading
 import time
 import urllib.parse
 import urllib.request
 
 from tests.perf import wrk
-from tests.perf.conftest import seeded_database, start_gunicorn
+from tests.perf.conftest import seeded_database, start_gunicorn, stop_gunicorn
 
 MEMBERS = int(os.environ.get("BENCH_MEMBERS_THROUGHPUT", "100000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -81,16 +80,6 @@ def downloads_at_once(base: str, count: int) -> list[tuple[bool, float, str]]:
     return results
 
 
-def stop(process) -> None:
-    """gunicorn finishes its requests first (graceful_timeout in gunicorn.conf.py)."""
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 def test_pages_against_healthz_side_by_side():
     # BENCH_THROUGHPUT_DATABASE_URL: a database seeded before (seeded_database's bench users).
     url = os.environ.get("BENCH_THROUGHPUT_DATABASE_URL") or seeded_database("portal_bench_throughput", MEMBERS)
@@ -119,7 +108,7 @@ def test_pages_against_healthz_side_by_side():
         repeat = downloads_at_once(base, DOWNLOADERS)
     finally:
         load_after = os.getloadavg()[0]
-        stop(process)
+        stop_gunicorn(process)
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
     print(f"\nthroughput {stamp}: gunicorn 2 workers, PostgreSQL, {MEMBERS:,} members, wrk 2 threads 8 connections,"
           f" {ROUNDS} rounds × {SLICE} s per path, member cookie on every request,"
