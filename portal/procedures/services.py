@@ -86,12 +86,17 @@ def change_status(session: Session, request: ProcedureRequest, status: str, note
     return request
 
 
+@functools.cache
+def _for_member_statement():
+    """Built once (on first use: at import it would configure the mappers early): /requests
+    runs it on every visit, and a prebuilt statement skips building it and its cache key."""
+    return (select(ProcedureRequest).where(ProcedureRequest.member_id == bindparam("member_id"))
+            .options(selectinload(ProcedureRequest.events))  # the page lists each one's history
+            .order_by(ProcedureRequest.created_at.desc(), ProcedureRequest.id.desc()))
+
+
 def for_member(session: Session, member_id: int) -> list[ProcedureRequest]:
-    return list(session.scalars(
-        select(ProcedureRequest).where(ProcedureRequest.member_id == member_id)
-        .options(selectinload(ProcedureRequest.events))  # the page lists each one's history
-        .order_by(ProcedureRequest.created_at.desc(), ProcedureRequest.id.desc())
-    ))
+    return list(session.scalars(_for_member_statement(), {"member_id": member_id}))
 
 
 def detail_of(request: ProcedureRequest) -> dict[str, Any]:

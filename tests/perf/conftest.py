@@ -44,12 +44,14 @@ def start_gunicorn(database_url: str, workers: int = 2, extra_env: dict | None =
                                 f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # Workers import the whole app before they answer: a minute or more when other work loads the machine.
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
         try:
-            urllib.request.urlopen(base + "/healthz", timeout=2)
+            urllib.request.urlopen(base + "/healthz", timeout=5)
             return process, base
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.5)
     process.kill()
     raise RuntimeError("gunicorn did not start")
 
