@@ -355,7 +355,9 @@ def file_claim(session: Session, member: Member, person_id: Any, raw: EventInput
     if payee is None:
         raise ClaimError("お振込先の口座を選んでください。", "payee")
     benefits = "・".join(LINE_LABELS[b] for b in values["benefits"].split(","))
-    summary = f"{person.name}様 {benefits}（{_jp(event.first_day)}〜）見込額 {result.total_yen:,}円"
+    # The amount is not part of the summary: it changes with assessment and payment,
+    # and the claim pages show the figure that holds for the claim's status.
+    summary = f"{person.name}様 {benefits}（{_jp(event.first_day)}〜）"
     request = procedures.start(session, member, "claim", summary, idempotency_key=idempotency_key,
                                staff_id=staff_id, detail={"insured": person.name, "estimate_yen": result.total_yen})
     claim = Claim(procedure_id=request.id, member_id=member.id, kind="claim", insured_person_id=person.id,

@@ -144,6 +144,8 @@ def test_staff_pay_a_claim_through_a_run_with_four_eyes(insured_member, member_c
     member_client.post("/claims/new/submit", data={"draft": _draft(step4.text)})
     claim = db_session.scalar(select(Claim).where(Claim.member_id == insured_member.id))
     assert claim.estimated_yen == 180 * 11_500 + 60_000
+    listed = member_client.get("/claims").text
+    assert "見込額 2,130,000円" in listed and "お支払い額" not in listed
     first, second = staff_client("claims"), staff_client("claims")
     assert claim.receipt_no in first.get("/staff/claims").text
     notices = _notices(db_session, insured_member)
@@ -187,6 +189,10 @@ def test_staff_pay_a_claim_through_a_run_with_four_eyes(insured_member, member_c
     assert _notices(db_session, insured_member) == before + 1
     page = member_client.get(f"/claims/{claim.receipt_no}").text
     assert "お支払い済み" in page and "2,130,000円" in page
+    # Once paid, the list and /requests show the paid amount, not the estimate.
+    listed = member_client.get("/claims").text
+    assert "お支払い額 <strong>2,130,000円</strong>" in listed and "見込額" not in listed
+    assert "見込額" not in member_client.get("/requests").text
     # Every status change left exactly one event and one notice.
     statuses = [e.status for e in claim.procedure.events]
     assert statuses == ["received", "awaiting_documents", "checking_documents", "under_review",
