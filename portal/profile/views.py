@@ -211,14 +211,15 @@ def reauth():
 
 
 def step_up_required(target: str):
-    """The view runs only if the member proved themself ≤ 5 minutes ago; otherwise the password page."""
+    """The view runs only if the member proved themself ≤ 5 minutes ago; otherwise the
+    page where they prove it again (passkey, code or password)."""
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if sessions.is_recently_reauthenticated(5):
                 return view(*args, **kwargs)
             if request.method == "POST":
-                flash("安全のため、もう一度パスワードを入力してください（5分以内の確認が必要です）。", "info")
+                flash("安全のため、もう一度ご本人の確認をお願いします（確認から5分を過ぎました）。", "info")
             return redirect(url_for("profile.reauth", **{"for": target}))
         return wrapped
     return decorate
