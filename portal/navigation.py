@@ -1,11 +1,15 @@
-"""The member navigation: five tabs a thumb reaches, and which one the page belongs to.
+"""The member navigation: five tabs a thumb reaches, and which one the page belongs to;
+the staff menu: each role's destinations.
 
-A tab is shown only when its page exists in this app (a feature can be switched
-off or not yet installed); the full menu lives in templates/base.html.
+A tab or a staff link is shown only when its page exists in this app (a feature
+can be switched off or not yet installed); the member's full menu lives in
+templates/base.html.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from collections.abc import Iterable
 
 from flask import Flask
 
@@ -47,3 +51,47 @@ def section_of(path: str) -> str | None:
 def is_current(path: str, href: str) -> bool:
     """A menu link is the current page when the path is the link or below it."""
     return path == href or path.startswith(href.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class StaffLink:
+    label: str
+    path: str
+    endpoint: str
+    exact: bool = False  # the console is current on itself only, not on every page below /staff
+
+
+# The first page of each desk. Who may open
+# one is what its view's staff_required says (the `staff_roles` it records).
+STAFF_LINKS: tuple[StaffLink, ...] = (
+    StaffLink("コンソール", "/staff", "staff.home", exact=True),
+    StaffLink("作業一覧", "/staff/work", "staff_backoffice.queue"),
+    StaffLink("共済金", "/staff/claims", "staff_claims.queue"),
+    StaffLink("組合員検索", "/staff/members", "staff.members"),
+    StaffLink("お客さまの声", "/staff/voices", "staff_voices.inbox"),
+    StaffLink("お問い合わせ", "/staff/help/inquiries", "staff_help.inquiries"),
+    StaffLink("お役立ち情報", "/staff/tips", "staff_tips.index"),
+    StaffLink("監査ログ", "/staff/audit", "staff.audit"),
+    StaffLink("スタッフ管理", "/staff/users", "staff.users"),
+    StaffLink("パスキー", "/staff/passkeys", "staff_account.passkeys"),
+)
+
+
+def staff_links_for(app: Flask, role_names: Iterable[str]) -> tuple[StaffLink, ...]:
+    """The staff menu of a user with these roles: the pages that exist and that they may open."""
+    roles = set(role_names)
+    links = []
+    for link in STAFF_LINKS:
+        view = app.view_functions.get(link.endpoint)
+        if view is None:
+            continue
+        needed = getattr(view, "staff_roles", ())
+        if not needed or roles & set(needed):
+            links.append(link)
+    return tuple(links)
+
+
+def current_staff_link(path: str, links: Iterable[StaffLink]) -> str | None:
+    """The path of the menu link a staff page belongs to: the longest link the path is or lies below."""
+    matches = [link.path for link in links if path == link.path or (not link.exact and is_current(path, link.path))]
+    return max(matches, key=len) if matches else None

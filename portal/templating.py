@@ -35,9 +35,19 @@ def iso_instant(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def _staff_menu(app: Flask, staff) -> dict:
+    """The staff header's links for this staff user's roles, and the one this page belongs to."""
+    from portal import navigation
+
+    if staff is None:
+        return {"staff_nav": (), "staff_nav_current": None}
+    links = navigation.staff_links_for(app, staff.role_names)
+    return {"staff_nav": links, "staff_nav_current": navigation.current_staff_link(request.path, links)}
+
+
 def register(app: Flask) -> None:
     from portal import navigation
-    from portal.jp import typeset
+    from portal.jp import text, typeset
 
     enabled = app.config.get("TYPESET_HTML", True)
 
@@ -50,6 +60,13 @@ def register(app: Flask) -> None:
     def nowrap(value):
         return typeset.nowrap(value) if enabled else value
 
+    def honorific(name):
+        """A person's name as the pages address them (portal.jp.text.honorific), never split."""
+        if name is None or name == "":
+            return ""
+        return typeset.nowrap(text.honorific(name)) if enabled else text.honorific(name)
+
+    app.add_template_filter(honorific)
     app.add_template_filter(phrases)
     app.add_template_filter(nowrap)
     app.add_template_filter(typeset_page, "typeset")
@@ -76,4 +93,5 @@ def register(app: Flask) -> None:
             "nav_tabs": navigation.tabs_for(app),
             "nav_section": navigation.section_of(request.path),
             "nav_is_current": navigation.is_current,
+            **_staff_menu(app, current_user if kind == "staff" else None),
         }

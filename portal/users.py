@@ -97,5 +97,6 @@ def staff_required(*roles: str):
             if roles and not staff.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
+        wrapped.staff_roles = roles  # read by the staff menu (portal/navigation.py): one place says who may open it
         return wrapped
     return decorator

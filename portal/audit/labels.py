@@ -95,7 +95,7 @@ ACTION_LABELS = {
     "shop.order_cancel": "健康チェックキットの注文の取消",
     "shop.order_refund": "取り消した注文への支払いの返金",
     "shop.subscribe": "定期コースの申込",
-    "shop.subscription_skip": "定期コースの1回休止",
+    "shop.subscription_skip": "定期コースの次回お届けのスキップ",
     "shop.subscription_cancel": "定期コースの解約",
     # voices and improvements
     "voice.submitted": "ご意見の受付",

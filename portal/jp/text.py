@@ -105,3 +105,11 @@ def kana_search_key(s: str | None) -> str:
     text = enlarge_small_kana(to_katakana(s))
     text = _DASH_RE.sub("ー", text)
     return text.replace(" ", "").replace("・", "").upper()
+
+
+def honorific(name: str) -> str:
+    """A person's name as the pages address them (山田 太郎さま): one word on every page.
+
+    Letters, notices and printed documents keep the written form 様 of correspondence.
+    """
+    return f"{name}さま"

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from portal.clock import today, utcnow
 from portal.jp.dates import first_debit_date
+from portal.jp.text import honorific
 from portal.members.models import DebitAccount, Member
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
@@ -115,7 +116,7 @@ def _seed_feature_work(session: Session, taro: Member) -> int:
         added += 1
     offer = get_offer("KC-SINGLE")
     if offer is not None and procedures.find_by_key(session, KEY + "kit") is None:
-        request = start_once(session, taro, "shop_order", f"{offer.name}（{taro.name}様）", KEY + "kit",
+        request = start_once(session, taro, "shop_order", f"{offer.name}（{honorific(taro.name)}）", KEY + "kit",
                              days_ago=5, status="paid", detail={"sku": offer.sku})
         self_ = session.scalar(select(InsuredPerson).where(InsuredPerson.member_id == taro.id,
                                                            InsuredPerson.relation == "self"))

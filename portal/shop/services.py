@@ -28,6 +28,7 @@ from portal.gateways.payments import (CardDeclined, InvoiceInfo, NotFoundAtProvi
 from portal.idempotency import insert_once
 from portal.jp.dates import add_months, age_on, format_date_jp, format_month_day_jp
 from portal.jp.money import tax_amount, tax_included, yen
+from portal.jp.text import honorific
 from portal.members.models import InsuredPerson, Member
 from portal.messaging.services import queue_notice
 from portal.procedures.models import ProcedureRequest
@@ -97,7 +98,7 @@ def check_recipient(session: Session, member: Member, offer: Offer, person_id: i
         raise ShopError("検査を受ける方を、ご家族の中から選んでください。", field="person_id")
     reason = ineligibility(offer, person, today())
     if reason:
-        raise ShopError(f"{person.name}様は、この検査をお申し込みいただけません。{offer.name}は{reason}。",
+        raise ShopError(f"{honorific(person.name)}は、この検査をお申し込みいただけません。{offer.name}は{reason}。",
                         field="person_id")
     return person
 
@@ -149,7 +150,7 @@ def place_order(session: Session, member: Member, sku: str, person_id: int | Non
         raise ShopError("このお申し込みはすでに処理されています。")
     if created:
         procedure = start(session, member, "shop_order",
-                          f"{order.product_name}（{order.recipient_name}様）{yen(order.total_yen)}（税込）",
+                          f"{order.product_name}（{honorific(order.recipient_name)}）{yen(order.total_yen)}（税込）",
                           status="awaiting_payment", detail={"order_no": order.order_no, "sku": order.sku},
                           idempotency_key=f"shop-order:{token}"[:64], staff_id=staff_id)
         order.procedure_id = procedure.id
@@ -453,7 +454,7 @@ def subscribe(session: Session, member: Member, sku: str, person_id: int | None,
         ShopSubscription.member_id == member.id, ShopSubscription.insured_person_id == person.id,
         ShopSubscription.status.in_(("active", "past_due")), ShopSubscription.idempotency_key != token))
     if existing is not None:
-        raise ShopError(f"{person.name}様はすでに定期コースをご利用中です。", field="person_id")
+        raise ShopError(f"{honorific(person.name)}はすでに定期コースをご利用中です。", field="person_id")
     subscription = ShopSubscription(
         member_id=member.id, idempotency_key=token, sku=offer.sku, product_name=offer.name,
         insured_person_id=person.id, recipient_name=person.name, unit_price_yen=offer.member_price_yen,
@@ -465,7 +466,7 @@ def subscribe(session: Session, member: Member, sku: str, person_id: int | None,
         raise ShopError("このお申し込みはすでに処理されています。")
     if created:
         procedure = start(session, member, "subscription",
-                          f"{subscription.product_name}（{subscription.recipient_name}様）"
+                          f"{subscription.product_name}（{honorific(subscription.recipient_name)}）"
                           f"{yen(subscription.total_yen)}（税込）／{SUBSCRIPTION_MONTHS}か月ごと",
                           detail={"subscription_id": subscription.id}, idempotency_key=f"shop-sub:{token}"[:64],
                           staff_id=staff_id)
@@ -577,7 +578,7 @@ def record_invoice(session: Session, subscription: ShopSubscription, invoice: In
     order, created = insert_once(session, order)
     if created:
         procedure = start(session, member, "shop_order",
-                          f"{order.product_name}（{order.recipient_name}様）定期お届け {yen(order.total_yen)}（税込）",
+                          f"{order.product_name}（{honorific(order.recipient_name)}）定期お届け {yen(order.total_yen)}（税込）",
                           status="paid", detail={"order_no": order.order_no, "invoice": invoice.id},
                           idempotency_key=f"shop-invoice:{invoice.id}"[:64])
         order.procedure_id = procedure.id

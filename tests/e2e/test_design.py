@@ -114,6 +114,24 @@ DEFAULT_BUTTON_JS = r"""
 }
 """
 
+# A card is one thing with one link to it: two links in a card that go to the same
+# place (a title and a "see details" below it) make a reader wonder which to take.
+ONE_LINK_PER_CARD_JS = r"""
+() => {
+  const bad = [];
+  for (const card of document.querySelectorAll("main .card")) {
+    const seen = new Set();
+    for (const a of card.querySelectorAll("a[href]")) {
+      if (a.parentElement.closest(".card") !== card) continue;
+      const href = a.getAttribute("href").split(/[?#]/)[0];
+      if (seen.has(href)) bad.push(`two links to ${href} in one card (${card.textContent.trim().slice(0, 30)})`);
+      seen.add(href);
+    }
+  }
+  return bad;
+}
+"""
+
 # The facts a page gives outside tools: its description, title, and machine-readable times.
 PAGE_FACTS_JS = r"""
 () => ({
@@ -237,6 +255,7 @@ def test_every_member_page_at_390_px(phone_pages, size):
         descriptions.setdefault(facts["description"], set()).add(facts["title"])
         problems += [f"{path}: <time datetime={v!r}>" for v in facts["times"] if not VALID_DATETIME.fullmatch(v)]
         problems += [f"{path}: {b}" for b in page.evaluate(DEFAULT_BUTTON_JS)]
+        problems += [f"{path}: {b}" for b in page.evaluate(ONE_LINK_PER_CARD_JS)]
         problems += [f"{path}: broken inside a phrase: {b}" for b in page.evaluate(PHRASE_BREAKS_JS)]
         assert page.evaluate("document.documentElement.scrollWidth") <= 391, f"{path}: horizontal scroll"
         split = page.evaluate(SPLIT_NUMBERS_JS)
@@ -279,6 +298,9 @@ def test_the_walk_sees_a_wrong_default_button_and_a_bad_datetime(browser):
     facts = page.evaluate(PAGE_FACTS_JS)
     assert facts["description"] == "見本のページです。" and facts["title"] == "見本"
     assert [bool(VALID_DATETIME.fullmatch(v)) for v in facts["times"]] == [False, True]
+    page.set_content('<main><ul><li class="card"><h3><a href="/c/1">共済</a></h3><p><a href="/c/1#x">詳細を見る</a></p></li>'
+                     '<li class="card"><h3><a href="/c/2">共済</a></h3><a href="/c/2/certificate">証書</a></li></ul></main>')
+    assert page.evaluate(ONE_LINK_PER_CARD_JS) == ["two links to /c/1 in one card (共済詳細を見る)"]
     context.close()
 
 

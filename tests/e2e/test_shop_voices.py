@@ -68,7 +68,7 @@ def test_an_unpaid_order_is_cancelled_after_its_confirmation(visit, localstripe)
     visit.goto("/shop/CANCER-M")
     options = page.locator("#person_id option").all_inner_texts()
     assert options == ["選んでください", "山田 太郎（本人）"]  # not the wife, not the 14-year-old son
-    expect(page.locator("#unable-people")).to_contain_text("山田 一郎様（子）：20歳以上の男性の方が対象です")
+    expect(page.locator("#unable-people")).to_contain_text("山田 一郎さま（子）：20歳以上の男性の方が対象です")
     expect(page.locator("#order-summary")).to_contain_text("送料0円")
     expect(page.locator("#order-summary")).to_contain_text("ご住所を変更する")
     page.locator("#person_id").select_option(label="山田 太郎（本人）")

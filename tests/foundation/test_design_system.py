@@ -133,17 +133,63 @@ def test_step_names_break_between_phrases(make_app):
     assert "ご請求の<wbr>内容" in html and "見込額と<wbr>書類" in html
 
 
+def _staff_menu(client, path: str) -> tuple[list[str], list[str]]:
+    """The staff header's links on a page, and the ones marked as the current page."""
+    html = client.get(path).text
+    menu = re.search(r'<nav class="site-nav" aria-label="スタッフメニュー">(.*?)</nav>', html, re.S).group(1)
+    return re.findall(r'<a href="([^"]+)"', menu), re.findall(r'<a href="([^"]+)" aria-current="page"', menu)
+
+
 def test_staff_menu_marks_the_current_page(staff_client):
     client = staff_client("support", "claims", "cs")
-
-    def current(path: str) -> list[str]:
-        html = client.get(path).text
-        menu = re.search(r'<nav class="site-nav" aria-label="スタッフメニュー">(.*?)</nav>', html, re.S).group(1)
-        return re.findall(r'<a href="([^"]+)" aria-current="page"', menu)
-
-    assert current("/staff") == ["/staff"]
-    assert current("/staff/members") == ["/staff/members"]
-    assert current("/staff/voices/report") == ["/staff/voices"]
-    assert current("/staff/claims") == ["/staff/claims"]  # the desk's own menu marks its pages within
+    links, _ = _staff_menu(client, "/staff")
+    assert links == ["/staff", "/staff/claims", "/staff/members", "/staff/voices", "/staff/help/inquiries",
+                     "/staff/passkeys", "/staff/logout"]
+    assert _staff_menu(client, "/staff")[1] == ["/staff"]
+    assert _staff_menu(client, "/staff/members")[1] == ["/staff/members"]
+    assert _staff_menu(client, "/staff/voices/report")[1] == ["/staff/voices"]
+    assert _staff_menu(client, "/staff/claims")[1] == ["/staff/claims"]
+    assert _staff_menu(client, "/staff/claims/runs")[1] == ["/staff/claims"]  # the desk's own menu marks its pages within
     claims_nav = re.search(r'aria-label="共済金担当メニュー">(.*?)</nav>', client.get("/staff/claims/runs").text, re.S).group(1)
     assert re.findall(r'<a href="([^"]+)" aria-current="page"', claims_nav) == ["/staff/claims/runs"]
+
+
+def test_staff_menu_shows_each_roles_desks(staff_client):
+    """Each role sees the first page of its own desks, and only those (a link it may not open is a 403)."""
+    office = staff_client("office")
+    links, current = _staff_menu(office, "/staff/work/dashboard")
+    assert links == ["/staff", "/staff/work", "/staff/passkeys", "/staff/logout"] and current == ["/staff/work"]
+    links, _ = _staff_menu(staff_client("cs"), "/staff")
+    assert links == ["/staff", "/staff/voices", "/staff/help/inquiries", "/staff/passkeys", "/staff/logout"]
+    admin = staff_client("admin")
+    links, current = _staff_menu(admin, "/staff/users")
+    assert links == ["/staff", "/staff/tips", "/staff/audit", "/staff/users", "/staff/passkeys", "/staff/logout"]
+    assert current == ["/staff/users"]
+    for path in links[:-1]:
+        assert admin.get(path).status_code == 200, path
+
+
+def test_pages_address_a_person_one_way(make_app):
+    """さま, through one filter that also keeps the name on one line; 様 only in letters, print and
+    addresses (an address block ends "山田 太郎 様" as on an envelope or a receipt)."""
+    from pathlib import Path
+
+    from flask import render_template_string
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    written = [f"{path.relative_to(root)}: {m.group(0)}" for path in sorted(root.rglob("*.html"))
+               for m in re.finditer(r"\}\}(さま|様)|\}\}\s+さま|['\"](さま|様)", path.read_text(encoding="utf-8"))]
+    assert not written, "a name followed by さま/様 in a template: use |honorific\n" + "\n".join(written)
+    app = make_app(TYPESET_HTML=True)
+    with app.test_request_context("/mypage"):
+        html = render_template_string("{{ '山田 太郎'|honorific }}、{{ none|honorific }}")
+    assert html == '<span class="nowrap">山田 太郎さま</span>、'
+
+
+def test_the_audit_trail_names_a_skip_as_the_page_does():
+    from pathlib import Path
+
+    from portal.audit.labels import action_label
+
+    page = (Path(__file__).resolve().parents[2] / "templates" / "shop" / "subscription_skip.html").read_text(encoding="utf-8")
+    assert "次回のお届けのスキップ" in page and "スキップ" in action_label("shop.subscription_skip")

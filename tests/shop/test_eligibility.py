@@ -68,15 +68,15 @@ def test_the_order_page_offers_only_the_people_the_kit_is_for(shopper, child, no
     options = _select_options(page)
     assert options == ["選んでください", f"{shopper.me.name}（本人）"]
     unable = re.search(r'id="unable-people".*?</div>', page, re.S).group(0)
-    assert f"試験 一郎様（子）：20歳以上の男性の方が対象です（{format_date_jp(today())}時点で14歳）" in unable
-    assert f"{shopper.spouse.name}様（配偶者）：男性の方向けの検査です" in unable
+    assert f"試験 一郎さま（子）：20歳以上の男性の方が対象です（{format_date_jp(today())}時点で14歳）" in unable
+    assert f"{shopper.spouse.name}さま（配偶者）：男性の方向けの検査です" in unable
 
 
 def test_the_server_refuses_an_ineligible_person_with_a_clear_message(shopper, child, stripe_app, db_session):
     response = shopper.post("/shop/CANCER-M/order", data={"person_id": child.id, "token": TOKEN})
     course = shopper.post("/shop/KC-REGULAR/order", data={"person_id": child.id, "token": "x" + TOKEN})
     assert response.status_code == 422
-    assert ("試験 一郎様は、この検査をお申し込みいただけません。がんリスクチェック 男性用は"
+    assert ("試験 一郎さまは、この検査をお申し込みいただけません。がんリスクチェック 男性用は"
             f"20歳以上の男性の方が対象です（{format_date_jp(today())}時点で14歳）。") in response.text
     assert course.status_code == 422 and "18歳以上の方が対象です" in course.text
     assert db_session.scalars(select(ShopOrder)).all() == []
