@@ -70,8 +70,10 @@ def localstripe(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def e2e_server(db_path: Path, log_name: str = "e2e-server.log", stripe: str | None = None) -> Iterator[str]:
-    """serve.py on a free port with the SQLite database at `db_path`; yields its base URL."""
+def e2e_server(db_path: Path, log_name: str = "e2e-server.log", stripe: str | None = None,
+               new_device_code: bool = False) -> Iterator[str]:
+    """serve.py on a free port with the SQLite database at `db_path`; yields its base URL.
+    `new_device_code`: a browser signing in for the first time gets the login code page."""
     port = _free_port()
     ARTIFACTS.parent.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS.parent / log_name, "wb")
@@ -83,6 +85,7 @@ def e2e_server(db_path: Path, log_name: str = "e2e-server.log", stripe: str | No
         env.pop(name, None)
     # Passkeys need a secure context and refuse IP addresses: their journeys use http://localhost.
     env.update(PORTAL_WEBAUTHN_RP_ID="localhost", PORTAL_WEBAUTHN_ORIGIN=f"http://localhost:{port}")
+    env["PORTAL_E2E_NEW_DEVICE_CODE"] = "1" if new_device_code else "0"
     process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "serve.py"), str(port), str(db_path)],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -21,7 +21,9 @@ def main() -> None:
     from portal.extensions import db
     from portal.models import metadata
 
-    app = create_app({"RATELIMIT_ENABLED": False, "TRUST_NEW_DEVICES": True})
+    # New browsers sign in without a code unless a test asks for the code page (PORTAL_E2E_NEW_DEVICE_CODE=1).
+    trust = os.environ.get("PORTAL_E2E_NEW_DEVICE_CODE") != "1"
+    app = create_app({"RATELIMIT_ENABLED": False, "TRUST_NEW_DEVICES": trust})
     with app.app_context():
         metadata.create_all(db.engine)
         from portal.seed import seed_demo

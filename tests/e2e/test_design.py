@@ -23,23 +23,12 @@ LINKED_PAGES = {"/requests": "main a[href^='/requests/']", "/tips": "a[href^='/t
                 "/shop": "a[href^='/shop/KC']", "/claims": "main li a[href^='/claims/']",
                 "/documents": "a[href^='/documents/letters/']", "/help": "a[href^='/help/inquiries/']:not([href$='/new'])",
                 "/shop/orders": "main a[href^='/shop/orders/']:not([href$='.pdf'])"}
-# What the walk leaves out, and why: every other page a member can open must be walked.
-NOT_WALKED = {
-    # not pages: files, data for scripts, probes
+# What is not a page (files, data for scripts, probes). Every page a member can open
+# is walked here or reached by a flow in test_design_flows.py (FLOW_STEPS).
+NOT_PAGES = {
     "certificates.download", "claims.file", "claims.certificate_form", "documents.product_pdf", "profile.banks_json",
     "profile.branches_json", "profile.postal_json", "shop.receipt_pdf", "tips.image", "core.favicon", "core.healthz",
     "core.readyz", "core.metrics", "core.bare",
-    # before sign-in (the journeys in test_smoke and test_journeys check them at both widths)
-    "core.index", "auth.login", "auth.login_code", "auth.logout", "auth.password_reset", "auth.password_reset_code",
-    "auth.password_reset_new", "auth.signup", "auth.signup_code", "auth.signup_credentials",
-    # later steps of a flow, shown only with that flow's state (their journeys screenshot and axe them)
-    "enrollment.matters", "enrollment.declaration", "enrollment.payment", "enrollment.confirm", "enrollment.done",
-    "enrollment.stopped", "profile.email_confirm", "profile.reauth", "account.reauth_code", "profile.phone_verify",
-    "profile.bank_account_confirm", "voices.thanks", "shop.receipt", "shop.subscription",
-    # confirmations for an unpaid order or a running subscription, which the demo member starts without
-    "shop.order_cancel", "shop.subscription_skip", "shop.subscription_cancel",
-    # the member's own inquiries and letters: walked when the demo member has one (earlier journeys may add them)
-    "help.inquiry", "documents.letter",
 }
 
 # Characters that may not start a line (the same set as portal/jp/typeset.py).
@@ -112,6 +101,18 @@ DEFAULT_BUTTON_JS = r"""
   }
   return bad;
 }
+"""
+
+# On a phone the buttons of a form stack: the main one comes first, where the eye and
+# the thumb are, and 戻る below it.
+PRIMARY_FIRST_JS = r"""
+() => [...document.querySelectorAll("main .actions")]
+  .filter(group => {
+    const buttons = [...group.querySelectorAll(".btn")].filter(b => b.getClientRects().length);
+    const main = buttons.findIndex(b => b.matches(".btn-primary"));
+    return main > 0;
+  })
+  .map(group => `the main button is not first: ${group.textContent.replace(/\s+/g, " ").trim().slice(0, 40)}`)
 """
 
 # A card is one thing with one link to it: two links in a card that go to the same
@@ -224,7 +225,7 @@ def phone_pages(browser, live_server):
 
 
 def test_the_walk_covers_every_member_page(phone_pages):
-    """A page added to the app is walked, or listed in NOT_WALKED with its reason."""
+    """A page added to the app is walked, reached by a flow (FLOW_STEPS), or listed in NOT_PAGES."""
     from portal import create_app
 
     _, paths = phone_pages
@@ -233,8 +234,39 @@ def test_the_walk_covers_every_member_page(phone_pages):
     walked = {adapter.match(path.split("?")[0], method="GET")[0] for path in paths}
     pages = {rule.endpoint for rule in app.url_map.iter_rules()
              if "GET" in rule.methods and not rule.rule.startswith(("/staff", "/static", "/dev"))}
-    assert pages - walked - NOT_WALKED == set(), "member pages the walk does not open"
-    assert NOT_WALKED <= pages, f"NOT_WALKED names endpoints that no longer exist: {NOT_WALKED - pages}"
+    from tests.e2e.test_design_flows import FLOW_STEPS
+
+    assert pages - walked - set(FLOW_STEPS) - NOT_PAGES == set(), "member pages neither walked nor reached by a flow"
+    assert NOT_PAGES | set(FLOW_STEPS) <= pages, f"names of endpoints that no longer exist: {(NOT_PAGES | set(FLOW_STEPS)) - pages}"
+
+
+def page_problems(page, path: str, descriptions: dict[str, set[str]]) -> list[str]:
+    """The walk's checks on the page shown (after Visit.check's screenshot and axe): what a
+    member would notice, as lines to report; `descriptions` collects each page's description."""
+    problems = []
+    facts = page.evaluate(PAGE_FACTS_JS)
+    if len(facts["description"]) < 20:
+        problems.append(f"{path}: meta description {facts['description']!r}")
+    descriptions.setdefault(facts["description"], set()).add(facts["title"])
+    problems += [f"{path}: <time datetime={v!r}>" for v in facts["times"] if not VALID_DATETIME.fullmatch(v)]
+    problems += [f"{path}: {b}" for b in page.evaluate(DEFAULT_BUTTON_JS)]
+    problems += [f"{path}: {b}" for b in page.evaluate(ONE_LINK_PER_CARD_JS)]
+    problems += [f"{path}: {b}" for b in page.evaluate(PRIMARY_FIRST_JS)]
+    problems += [f"{path}: broken inside a phrase: {b}" for b in page.evaluate(PHRASE_BREAKS_JS)]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > 391:
+        problems.append(f"{path}: horizontal scroll ({width}px wide)")
+    split = page.evaluate(SPLIT_NUMBERS_JS)
+    if not split["checked"]:
+        problems.append(f"{path}: no numbers measured")
+    problems += [f"{path}: {b}" for b in split["bad"]]
+    starts = page.evaluate(LINE_STARTS_JS)
+    problems += [f"{path}: line starts with {ch!r} in {text!r}" for ch, text in starts["starts"] if ch in NO_LINE_START]
+    return problems
+
+
+def shared_descriptions(descriptions: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {d: titles for d, titles in descriptions.items() if len(titles) > 1}
 
 
 @pytest.mark.parametrize("size", ["normal", "large"])
@@ -249,23 +281,10 @@ def test_every_member_page_at_390_px(phone_pages, size):
         visit.errors.clear()
         visit.goto(path)  # screenshot + axe (serious/critical fail)
         problems += [f"{path}: console: {e}" for e in visit.errors]
-        facts = page.evaluate(PAGE_FACTS_JS)
-        if len(facts["description"]) < 20:
-            problems.append(f"{path}: meta description {facts['description']!r}")
-        descriptions.setdefault(facts["description"], set()).add(facts["title"])
-        problems += [f"{path}: <time datetime={v!r}>" for v in facts["times"] if not VALID_DATETIME.fullmatch(v)]
-        problems += [f"{path}: {b}" for b in page.evaluate(DEFAULT_BUTTON_JS)]
-        problems += [f"{path}: {b}" for b in page.evaluate(ONE_LINK_PER_CARD_JS)]
-        problems += [f"{path}: broken inside a phrase: {b}" for b in page.evaluate(PHRASE_BREAKS_JS)]
-        assert page.evaluate("document.documentElement.scrollWidth") <= 391, f"{path}: horizontal scroll"
-        split = page.evaluate(SPLIT_NUMBERS_JS)
-        assert split["checked"] > 0, f"{path}: no numbers measured"
-        problems += [f"{path}: {b}" for b in split["bad"]]
-        starts = page.evaluate(LINE_STARTS_JS)
-        problems += [f"{path}: line starts with {ch!r} in {text!r}" for ch, text in starts["starts"] if ch in NO_LINE_START]
-        if size == "large":
-            assert page.locator("html.text-large").count() == 1
-    shared = {d: titles for d, titles in descriptions.items() if len(titles) > 1}
+        problems += page_problems(page, path, descriptions)
+    if size == "large":
+        assert page.locator("html.text-large").count() == 1
+    shared = shared_descriptions(descriptions)
     assert not shared, f"pages with different titles share one description: {shared}"
     assert not problems, "\n".join(problems)
 
@@ -301,6 +320,9 @@ def test_the_walk_sees_a_wrong_default_button_and_a_bad_datetime(browser):
     page.set_content('<main><ul><li class="card"><h3><a href="/c/1">共済</a></h3><p><a href="/c/1#x">詳細を見る</a></p></li>'
                      '<li class="card"><h3><a href="/c/2">共済</a></h3><a href="/c/2/certificate">証書</a></li></ul></main>')
     assert page.evaluate(ONE_LINK_PER_CARD_JS) == ["two links to /c/1 in one card (共済詳細を見る)"]
+    page.set_content('<main><div class="actions"><a class="btn" href="/a">戻る</a><button class="btn btn-primary">次へ</button></div>'
+                     '<div class="actions"><button class="btn btn-primary">申し込む</button><a class="btn" href="/b">戻る</a></div></main>')
+    assert page.evaluate(PRIMARY_FIRST_JS) == ["the main button is not first: 戻る次へ"]
     context.close()
 
 
