@@ -103,6 +103,35 @@ DEFAULT_BUTTON_JS = r"""
 }
 """
 
+# Text is read line after line: in a link, heading, label or button a later character
+# never sits above an earlier line (as when a flex box sets a sentence's pieces side by side).
+TEXT_GOES_BACK_UP_JS = r"""
+() => {
+  const bad = [];
+  for (const el of document.querySelectorAll("main a, main h1, main h2, main h3, main label, main .btn")) {
+    if (!el.getClientRects().length) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    let lowest = null;
+    while (walker.nextNode()) {
+      const node = walker.currentNode;
+      if (node.parentElement.closest(".visually-hidden")) continue;
+      for (let i = 0; i < node.data.length; i++) {
+        if (!node.data[i].trim()) continue;
+        const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
+        const r = range.getBoundingClientRect();
+        if (!r.height) continue;
+        if (lowest !== null && r.bottom < lowest - r.height / 2) {
+          bad.push(`text set side by side in columns: ${el.textContent.replace(/\s+/g, " ").trim().slice(0, 40)}`);
+          i = node.data.length; while (walker.nextNode()); break;
+        }
+        lowest = lowest === null ? r.top : Math.max(lowest, r.top);
+      }
+    }
+  }
+  return bad;
+}
+"""
+
 # On a phone the buttons of a form stack: the main one comes first, where the eye and
 # the thumb are, and 戻る below it.
 PRIMARY_FIRST_JS = r"""
@@ -190,21 +219,27 @@ def _rgb(css: str) -> tuple[float, float, float]:
     return numbers[0], numbers[1], numbers[2]
 
 
+def phone_visit(browser, base: str, size: str, name: str) -> Visit:
+    """A 390-px browser at this text size; visit.errors collects console errors and uncaught
+    script errors, with the page they came from."""
+    context = browser.new_context(viewport=VIEWPORTS["phone"], locale="ja-JP", timezone_id="Asia/Tokyo")
+    if size == "large":
+        context.add_cookies([{"name": "textsize", "value": "large", "url": base}])
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    visit = Visit(page, base, name)
+    visit.errors = []
+    page.on("console", lambda m: visit.errors.append(f"{m.text} ({m.location.get('url')})") if m.type == "error" else None)
+    page.on("pageerror", lambda e: visit.errors.append(f"uncaught: {e}"))
+    return visit
+
+
 @pytest.fixture(scope="module")
 def phone_pages(browser, live_server):
     """Signed-in phone contexts at both text sizes, and the member pages this app has."""
     contexts = {}
     for size in ("normal", "large"):
-        context = browser.new_context(viewport=VIEWPORTS["phone"], locale="ja-JP", timezone_id="Asia/Tokyo")
-        if size == "large":
-            context.add_cookies([{"name": "textsize", "value": "large", "url": live_server}])
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        visit = Visit(page, live_server, f"member-pages-{size}")
-        visit.errors = []  # console errors and uncaught script errors, with the page they came from
-        page.on("console", lambda m, v=visit: v.errors.append(f"{m.text} ({m.location.get('url')})")
-                if m.type == "error" else None)
-        page.on("pageerror", lambda e, v=visit: v.errors.append(f"uncaught: {e}"))
+        visit = phone_visit(browser, live_server, size, f"member-pages-{size}")
         visit.login()
         contexts[size] = visit
     visit = contexts["normal"]
@@ -252,6 +287,7 @@ def page_problems(page, path: str, descriptions: dict[str, set[str]]) -> list[st
     problems += [f"{path}: {b}" for b in page.evaluate(DEFAULT_BUTTON_JS)]
     problems += [f"{path}: {b}" for b in page.evaluate(ONE_LINK_PER_CARD_JS)]
     problems += [f"{path}: {b}" for b in page.evaluate(PRIMARY_FIRST_JS)]
+    problems += [f"{path}: {b}" for b in page.evaluate(TEXT_GOES_BACK_UP_JS)]
     problems += [f"{path}: broken inside a phrase: {b}" for b in page.evaluate(PHRASE_BREAKS_JS)]
     width = page.evaluate("document.documentElement.scrollWidth")
     if width > 391:
@@ -323,6 +359,12 @@ def test_the_walk_sees_a_wrong_default_button_and_a_bad_datetime(browser):
     page.set_content('<main><div class="actions"><a class="btn" href="/a">戻る</a><button class="btn btn-primary">次へ</button></div>'
                      '<div class="actions"><button class="btn btn-primary">申し込む</button><a class="btn" href="/b">戻る</a></div></main>')
     assert page.evaluate(PRIMARY_FIRST_JS) == ["the main button is not first: 戻る次へ"]
+    page.set_content('<main style="width:300px"><ul><li><a href="/n" style="display:inline-flex">お知らせの長い本文（受付番号'
+                     '<span style="white-space:nowrap">R2612-ABCDEFGH</span>）は「受付済み」です。</a></li>'
+                     '<li><a href="/m" style="display:inline-block">お知らせの長い本文（受付番号'
+                     '<span style="white-space:nowrap">R2612-ABCDEFGH</span>）は「受付済み」です。</a></li></ul></main>')
+    columns = page.evaluate(TEXT_GOES_BACK_UP_JS)  # the flex link only
+    assert len(columns) == 1 and columns[0].startswith("text set side by side in columns: お知らせの長い本文"), columns
     context.close()
 
 

@@ -14,10 +14,9 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect
-
 from tests.e2e.conftest import VIEWPORTS, Visit, e2e_server
-from tests.e2e.test_design import page_problems, shared_descriptions
+from tests.e2e.test_design import page_problems, phone_visit, shared_descriptions
+from tests.e2e.test_shop_voices import start_regular_course
 
 # The endpoints each size's flows show, and the flow that shows them.
 FLOW_STEPS = {
@@ -36,8 +35,6 @@ FLOW_STEPS = {
 }
 # Steps that need Stripe (localstripe): left out, with the reason, when it could not start.
 SHOP_STEPS = {e for e in FLOW_STEPS if e.startswith("shop.")}
-CARD = (("number", "4242424242424242"), ("exp_month", "12"), ("exp_year", "30"), ("cvc", "123"),
-        ("postal_code", "15100"))
 DEMO_PHONE, JIRO_PHONE = "12340001", "12340002"
 
 
@@ -91,17 +88,21 @@ def url_map():
     return create_app({"PORTAL_ENV": "test", "PORTAL_DATABASE_URL": "sqlite://"}).url_map
 
 
+def _identify(page, number: str, birth: tuple[str, str, str], phone: str) -> None:
+    """The identity form of signup and password reset."""
+    page.get_by_label("組合員番号または証書番号").fill(number)
+    for label, value in zip(("年", "月", "日"), birth):
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("ご登録の電話番号").fill(phone)
+
+
 def _before_sign_in(walk: FlowWalk) -> None:
     page = walk.page
     walk.visit.page.goto(walk.visit.base + "/")
     walk.step("index")
     page.goto(walk.visit.base + "/signup")
     walk.step("signup")
-    page.get_by_label("組合員番号または証書番号").fill("1000000002")
-    page.get_by_label("年", exact=True).fill("1975")
-    page.get_by_label("月", exact=True).fill("10")
-    page.get_by_label("日", exact=True).fill("10")
-    page.get_by_label("ご登録の電話番号").fill("090-1234-0002")
+    _identify(page, "1000000002", ("1975", "10", "10"), "090-1234-0002")
     walk.submit()
     walk.step("signup-code")
     walk.code(JIRO_PHONE)
@@ -125,11 +126,7 @@ def _before_sign_in(walk: FlowWalk) -> None:
     walk.submit("ログアウトする")
     page.goto(walk.visit.base + "/password/reset")
     walk.step("reset")
-    page.get_by_label("組合員番号または証書番号").fill("1000000001")
-    page.get_by_label("年", exact=True).fill("1966")
-    page.get_by_label("月", exact=True).fill("12")
-    page.get_by_label("日", exact=True).fill("15")
-    page.get_by_label("ご登録の電話番号").fill("090-1234-0001")
+    _identify(page, "1000000001", ("1966", "12", "15"), "090-1234-0001")
     walk.submit()
     walk.step("reset-code")
     walk.code(DEMO_PHONE)
@@ -220,15 +217,7 @@ def _shop(walk: FlowWalk) -> None:
     with page.expect_navigation():
         page.get_by_role("link", name="このご注文を取り消す").click()
     walk.step("order-cancel")
-    page.goto(base + "/shop/KC-REGULAR")
-    page.locator("#person_id").select_option(label="山田 太郎（本人）")
-    walk.submit("定期コースを申し込む")
-    page.locator("#card-element input[placeholder=number]").wait_for()
-    for field, value in CARD:
-        page.locator(f"#card-element input[placeholder={field}]").fill(value)
-    with page.expect_navigation():
-        page.locator("#pay-button").click()
-    expect(page.locator("main")).to_contain_text("継続中", timeout=20_000)
+    start_regular_course(page, base, "山田 太郎（本人）")
     walk.step("course", exclude=["#card-element"])
     course = page.url
     with page.expect_navigation():
@@ -249,15 +238,8 @@ def test_every_flow_step_at_390_px(browser, url_map, localstripe, tmp_path, size
     """Each flow driven to each of its steps with the walk's checks; every step in FLOW_STEPS reached."""
     with e2e_server(tmp_path / "flows.db", f"e2e-flows-{size}.log", stripe=localstripe,
                     new_device_code=True) as base:
-        context = browser.new_context(viewport=VIEWPORTS["phone"], locale="ja-JP", timezone_id="Asia/Tokyo")
-        if size == "large":
-            context.add_cookies([{"name": "textsize", "value": "large", "url": base}])
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        visit = Visit(page, base, f"flows-{size}")
-        visit.errors = []
-        page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: visit.errors.append(f"uncaught: {e}"))
+        visit = phone_visit(browser, base, size, f"flows-{size}")
+        page = visit.page
         walk = FlowWalk(visit, url_map, large=size == "large")
         _before_sign_in(walk)
         _enrolment(walk)
@@ -269,8 +251,52 @@ def test_every_flow_step_at_390_px(browser, url_map, localstripe, tmp_path, size
         else:
             _shop(walk)
         _profile_changes(walk)  # last: the step-up code waits for the sign-in code's minute to pass
-        context.close()
+        page.context.close()
     assert walk.reached >= expected, f"flow steps not reached: {sorted(expected - walk.reached)}"
     shared = shared_descriptions(walk.descriptions)
     assert not shared, f"pages with different titles share one description: {shared}"
     assert not walk.problems, "\n".join(walk.problems)
+
+
+STAFF_ACCOUNTS = ("support@example.jp", "cs@example.jp", "marketing@example.jp", "admin@example.jp",
+                  "office@example.jp", "claims@example.jp")
+
+
+def test_staff_desks_at_390_px(browser, tmp_path):
+    """Each role's menu on a phone: every desk it lists opens, is marked current, passes axe
+    and fits 390 px (clerks use tablets and phones less, but nothing may overflow)."""
+    from portal.seed.household import STAFF_PASSWORD, STAFF_TOTP_SECRET
+    from portal.staff.accounts import totp_for
+
+    problems, desks = [], set()
+    with e2e_server(tmp_path / "staff.db", "e2e-staff-desks.log") as base:
+        for email in STAFF_ACCOUNTS:
+            context = browser.new_context(viewport=VIEWPORTS["phone"], locale="ja-JP", timezone_id="Asia/Tokyo")
+            page = context.new_page()
+            visit = Visit(page, base, f"staff-{email.split('@')[0]}")
+            visit.goto("/staff/login")
+            page.get_by_label("メールアドレス").fill(email)
+            page.get_by_label("パスワード").fill(STAFF_PASSWORD)
+            with page.expect_navigation():
+                page.locator("main form button[type=submit]").click()
+            page.get_by_label("確認コード（6桁）").fill(totp_for(STAFF_TOTP_SECRET).now())
+            with page.expect_navigation():
+                page.locator("main form button[type=submit]").click()
+            assert "/staff/login" not in page.url, email  # each account signs in once: its code is unused
+            menu = page.locator("nav[aria-label='スタッフメニュー'] a")
+            links = [href for href in menu.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+                     if href != "/staff/logout"]
+            for href in links:
+                response = visit.goto(href)  # screenshot + axe
+                if response.status != 200:
+                    problems.append(f"{email} {href}: {response.status}")
+                current = page.locator("nav[aria-label='スタッフメニュー'] a[aria-current=page]")
+                if current.count() != 1 or current.get_attribute("href") != href:
+                    problems.append(f"{email} {href}: the menu does not mark it as the current page")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > 391:
+                    problems.append(f"{email} {href}: horizontal scroll ({width}px wide)")
+                desks.add(href)
+            context.close()
+    assert {"/staff/members", "/staff/work", "/staff/claims", "/staff/voices", "/staff/audit"} <= desks, desks
+    assert not problems, "\n".join(problems)

@@ -21,12 +21,10 @@ def _person_for(visit) -> str:
     return "山田 太郎（本人）" if visit.name.endswith("phone") else "山田 花子（配偶者）"
 
 
-def test_skip_and_cancel_of_the_regular_course_are_confirmed_first(visit, localstripe):
-    _needs_stripe(localstripe)
-    page = visit.page
-    visit.login()
-    visit.goto("/shop/KC-REGULAR")
-    page.locator("#person_id").select_option(label=_person_for(visit))
+def start_regular_course(page, base: str, person: str) -> None:
+    """Order the regular course for `person` and pay by card (localstripe): ends on the course's page."""
+    page.goto(base + "/shop/KC-REGULAR")
+    page.locator("#person_id").select_option(label=person)
     with page.expect_navigation():
         page.get_by_role("button", name="定期コースを申し込む").click()
     page.locator("#card-element input[placeholder=number]").wait_for()
@@ -35,6 +33,13 @@ def test_skip_and_cancel_of_the_regular_course_are_confirmed_first(visit, locals
     with page.expect_navigation():
         page.locator("#pay-button").click()
     expect(page.locator("main")).to_contain_text("継続中", timeout=20_000)
+
+
+def test_skip_and_cancel_of_the_regular_course_are_confirmed_first(visit, localstripe):
+    _needs_stripe(localstripe)
+    page = visit.page
+    visit.login()
+    start_regular_course(page, visit.base, _person_for(visit))
     visit.check("course-active", exclude=["#card-element"])
 
     with page.expect_navigation():
