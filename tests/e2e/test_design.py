@@ -61,14 +61,12 @@ SPLIT_NUMBERS_JS = r"""
 }
 """
 
-LINE_STARTS_JS = r"""
-() => {
-  const starts = [];
-  let wrapped = 0;
-  for (const h of document.querySelectorAll("main h1, main h2, main h3, .tab, main label, main legend, main .btn, .steps li")) {
-    if (!h.getClientRects().length) continue;
-    const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
-    let prevTop = null, lines = 0;
+# The box of each visible character of an element, in reading order (spaces and text
+# meant for screen readers only left out): the measure of the checks below.
+CHAR_BOXES = r"""
+  const charBoxes = el => {
+    const boxes = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     while (walker.nextNode()) {
       const node = walker.currentNode;
       if (node.parentElement.closest(".visually-hidden")) continue;
@@ -76,10 +74,22 @@ LINE_STARTS_JS = r"""
         if (!node.data[i].trim()) continue;
         const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
         const r = range.getBoundingClientRect();
-        if (!r.height) continue;
-        if (prevTop !== null && r.top > prevTop + r.height / 2) { starts.push([node.data[i], h.textContent.trim().slice(0, 40)]); lines++; }
-        prevTop = r.top;
+        if (r.height) boxes.push({node, i, r});
       }
+    }
+    return boxes;
+  };
+"""
+
+LINE_STARTS_JS = "() => {" + CHAR_BOXES + r"""
+  const starts = [];
+  let wrapped = 0;
+  for (const h of document.querySelectorAll("main h1, main h2, main h3, .tab, main label, main legend, main .btn, .steps li")) {
+    if (!h.getClientRects().length) continue;
+    let prevTop = null, lines = 0;
+    for (const {node, i, r} of charBoxes(h)) {
+      if (prevTop !== null && r.top > prevTop + r.height / 2) { starts.push([node.data[i], h.textContent.trim().slice(0, 40)]); lines++; }
+      prevTop = r.top;
     }
     if (lines) wrapped++;
   }
@@ -105,27 +115,17 @@ DEFAULT_BUTTON_JS = r"""
 
 # Text is read line after line: in a link, heading, label or button a later character
 # never sits above an earlier line (as when a flex box sets a sentence's pieces side by side).
-TEXT_GOES_BACK_UP_JS = r"""
-() => {
+TEXT_GOES_BACK_UP_JS = "() => {" + CHAR_BOXES + r"""
   const bad = [];
   for (const el of document.querySelectorAll("main a, main h1, main h2, main h3, main label, main .btn")) {
     if (!el.getClientRects().length) continue;
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     let lowest = null;
-    while (walker.nextNode()) {
-      const node = walker.currentNode;
-      if (node.parentElement.closest(".visually-hidden")) continue;
-      for (let i = 0; i < node.data.length; i++) {
-        if (!node.data[i].trim()) continue;
-        const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
-        const r = range.getBoundingClientRect();
-        if (!r.height) continue;
-        if (lowest !== null && r.bottom < lowest - r.height / 2) {
-          bad.push(`text set side by side in columns: ${el.textContent.replace(/\s+/g, " ").trim().slice(0, 40)}`);
-          i = node.data.length; while (walker.nextNode()); break;
-        }
-        lowest = lowest === null ? r.top : Math.max(lowest, r.top);
+    for (const {r} of charBoxes(el)) {
+      if (lowest !== null && r.bottom < lowest - r.height / 2) {
+        bad.push(`text set side by side in columns: ${el.textContent.replace(/\s+/g, " ").trim().slice(0, 40)}`);
+        break;
       }
+      lowest = lowest === null ? r.top : Math.max(lowest, r.top);
     }
   }
   return bad;
@@ -176,24 +176,15 @@ VALID_DATETIME = re.compile(r"\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{
 
 # Step names and tab labels break only between phrases (at a <wbr>, which ends a
 # text node, or after punctuation such as ・), never inside one: お支払/い方法 is reported.
-PHRASE_BREAKS_JS = r"""
-() => {
+PHRASE_BREAKS_JS = "() => {" + CHAR_BOXES + r"""
   const bad = [];
   for (const el of document.querySelectorAll(".steps .step-name, .tab")) {
     if (!el.getClientRects().length) continue;
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
     let prevTop = null;
-    while (walker.nextNode()) {
-      const node = walker.currentNode;
-      if (node.parentElement.closest(".visually-hidden")) continue;
-      for (let i = 0; i < node.data.length; i++) {
-        const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
-        const r = range.getBoundingClientRect();
-        if (!r.height || !node.data[i].trim()) continue;
-        if (prevTop !== null && r.top > prevTop + r.height / 2 && i > 0 && !"・、。，）」』 　/".includes(node.data[i - 1]))
-          bad.push(node.data.slice(0, i) + "/" + node.data.slice(i));
-        prevTop = r.top;
-      }
+    for (const {node, i, r} of charBoxes(el)) {
+      if (prevTop !== null && r.top > prevTop + r.height / 2 && i > 0 && !"・、。，）」』 　/".includes(node.data[i - 1]))
+        bad.push(node.data.slice(0, i) + "/" + node.data.slice(i));
+      prevTop = r.top;
     }
   }
   return bad;
