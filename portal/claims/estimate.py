@@ -14,6 +14,7 @@ from datetime import date
 from portal.contracts.models import Contract
 from portal.contracts.services import by_kind, coverage_for_age, insured_age
 from portal.members.models import InsuredPerson
+from portal.jp.text import honorific
 
 MAX_HOSPITAL_DAYS = 180   # a stay
 MAX_OUTPATIENT_DAYS = 90  # an event
@@ -115,7 +116,7 @@ def estimate(person: InsuredPerson, contracts: Iterable[Contract], event: Event,
         return result
     in_force = [c for c in contracts if c.insured_person_id == person.id and c.is_in_force_on(event.first_day)]
     if not in_force:
-        result.reasons.append(f"{_jp(event.first_day)}に{person.name}様が被共済者の有効なご契約がありません。")
+        result.reasons.append(f"{_jp(event.first_day)}に{honorific(person.name)}が被共済者の有効なご契約がありません。")
         return result
     for benefit in event.benefits:
         found = False

@@ -30,7 +30,7 @@ from portal.jp import zengin
 from portal.jp.dates import TOKYO, add_business_days, is_business_day
 from portal.jp.errors import JpValueError
 from portal.jp.masking import mask_account
-from portal.jp.text import normalize
+from portal.jp.text import honorific, normalize
 from portal.members.models import ACCOUNT_TYPES, DebitAccount, InsuredPerson, Member
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
@@ -357,7 +357,7 @@ def file_claim(session: Session, member: Member, person_id: Any, raw: EventInput
     benefits = "・".join(LINE_LABELS[b] for b in values["benefits"].split(","))
     # The amount is not part of the summary: it changes with assessment and payment,
     # and the claim pages show the figure that holds for the claim's status.
-    summary = f"{person.name}様 {benefits}（{_jp(event.first_day)}〜）"
+    summary = f"{honorific(person.name)} {benefits}（{_jp(event.first_day)}〜）"
     request = procedures.start(session, member, "claim", summary, idempotency_key=idempotency_key,
                                staff_id=staff_id, detail={"insured": person.name, "estimate_yen": result.total_yen})
     claim = Claim(procedure_id=request.id, member_id=member.id, kind="claim", insured_person_id=person.id,
@@ -443,7 +443,7 @@ def request_paper_forms(session: Session, member: Member, person_id: Any, what: 
         errors["note"] = "連絡事項は500文字以内で入力してください。"
     if errors:
         raise ClaimError(next(iter(errors.values())), errors=errors)
-    summary = f"{labels[what or '']}共済金の請求書類（{person.name}様）をご自宅へ郵送"
+    summary = f"{labels[what or '']}共済金の請求書類（{honorific(person.name)}）をご自宅へ郵送"
     request = procedures.start(session, member, "paper_forms", summary, idempotency_key=idempotency_key,
                                detail={"what": what, "insured": person.name, "note": text})
     audit.record("claims.paper_forms", target_type="procedure", target_id=request.receipt_no,

@@ -23,6 +23,7 @@ from portal.procedures import services as procedures
 from portal.seed.household import ensure_staff
 from portal.seed.office_work import start_once
 from portal.staff.models import StaffUser
+from portal.jp.text import honorific
 
 CLAIMS_STAFF = (("claims@example.jp", "claims", "中村（共済金担当）"), ("claims2@example.jp", "claims", "木村（共済金担当）"))
 KEY = "demo:claims:"
@@ -35,7 +36,7 @@ def seed_claims_staff(session: Session) -> bool:
 def _medical(session: Session, member: Member, key: str, relation: str, event: Event, values: dict,
              statuses: list[tuple[str, str | None]]) -> Claim | None:
     person = next(p for p in member.insured_persons if p.relation == relation)
-    request = start_once(session, member, "claim", f"{person.name}様 {values.pop('summary')}", KEY + key)
+    request = start_once(session, member, "claim", f"{honorific(person.name)} {values.pop('summary')}", KEY + key)
     if request is None:
         return None
     result = estimate(person, contracts_of_person(session, member, person.id), event, today=today())

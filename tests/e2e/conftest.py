@@ -89,7 +89,7 @@ def e2e_server(db_path: Path, log_name: str = "e2e-server.log", stripe: str | No
     process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "serve.py"), str(port), str(db_path)],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded 2-core machine imports the app slowly
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
@@ -101,7 +101,7 @@ def e2e_server(db_path: Path, log_name: str = "e2e-server.log", stripe: str | No
             time.sleep(0.3)
     else:
         process.kill()
-        raise RuntimeError("the e2e server did not start in 60 s")
+        raise RuntimeError("the e2e server did not start in 180 s")
     try:
         yield base
     finally:
