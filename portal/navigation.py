@@ -7,9 +7,8 @@ templates/base.html.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import Flask
 

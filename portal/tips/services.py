@@ -395,7 +395,7 @@ def _latest_for_member_statement(senior: bool, links: bool = False):
     if senior:
         audience.append(Tip.audience == "senior")
     if links:
-        query = select(Tip.slug, Tip.title, Tip.summary, Tip.published_at, Tip.id).where(Tip.status == "published")
+        query = published_query().with_only_columns(Tip.slug, Tip.title, Tip.summary, Tip.published_at, Tip.id)
     else:
         query = published_query().options(lazyload(Tip.category))
     return (query.where(or_(*audience))
