@@ -7,13 +7,15 @@ closed at teardown. Services only flush; the caller commits once with
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -64,7 +66,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)
+    _note_writes(engine)
     return engine
+
+
+# Anything but a plain query counts as a write (INSERT, UPDATE, DELETE, WITH … INSERT, DDL).
+_QUERY = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+_WROTE = "portal_transaction_wrote"
+
+
+def _note_writes(engine: Engine) -> None:
+    """Remember, per transaction, whether a statement other than SELECT ran on it
+    (see `Database._teardown`)."""
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.info[_WROTE] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(connection: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not _QUERY.match(statement):
+            connection.info[_WROTE] = True
+
+
+def _only_read(session: Session) -> bool:
+    """The session's transaction ran queries only and holds no unflushed change."""
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return False
+    return session.connection().info.get(_WROTE) is False
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -155,10 +183,22 @@ class Database:
     def after_commit(self, callback: Callable[[], None]) -> None:
         self.session.info.setdefault("after_commit", []).append(callback)
 
-    def _teardown(self, _exc: BaseException | None) -> None:
+    def _teardown(self, exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
-        if session is not None:
-            session.info.pop("after_commit", None)
+        if session is None:
+            return
+        session.info.pop("after_commit", None)
+        try:
+            # A request that only read ends its transaction with COMMIT, which for it is
+            # the same as ROLLBACK: psycopg forgets its prepared statements on every
+            # ROLLBACK, and kept they spare PostgreSQL parsing and planning the same
+            # page queries again on every request. Anything written and not committed
+            # by the view is still rolled back.
+            if exc is None and _only_read(session):
+                session.commit()
+        except SQLAlchemyError:
+            pass  # close() below rolls back whatever is left
+        finally:
             session.close()
 
 

@@ -2,8 +2,8 @@
 the staff menu: each role's destinations.
 
 A tab or a staff link is shown only when its page exists in this app (a feature
-can be switched off or not yet installed); the member's full menu lives in
-templates/base.html.
+can be switched off or not yet installed). The member's full menu is
+MEMBER_MENU.
 """
 from __future__ import annotations
 
@@ -29,6 +29,31 @@ MEMBER_TABS: tuple[Tab, ...] = (
         ("/requests", "/profile", "/enroll", "/changes", "/account")),
     Tab("claims", "請求", "/claims", "claims.index", ("/claims",)),
     Tab("menu", "メニュー", "#site-menu", None, ("/menu", "/shop", "/tips", "/voices", "/help", "/documents")),
+)
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    label: str
+    path: str
+    own_account_only: bool = False  # not shown to staff acting as the member
+
+
+# The member's full menu (the メニュー tab opens it), in this order.
+MEMBER_MENU: tuple[MenuLink, ...] = (
+    MenuLink("ホーム", "/mypage"),
+    MenuLink("ご契約", "/contracts"),
+    MenuLink("保障内容", "/coverage"),
+    MenuLink("共済金のご請求", "/claims"),
+    MenuLink("手続き状況", "/requests"),
+    MenuLink("登録情報の変更", "/profile"),
+    MenuLink("ログインとセキュリティ", "/account/security", own_account_only=True),
+    MenuLink("掛金証明書", "/certificates"),
+    MenuLink("健康チェック", "/shop"),
+    MenuLink("お役立ち情報", "/tips"),
+    MenuLink("ご意見・ご要望", "/voices/new"),
+    MenuLink("お届けした書類", "/documents"),
+    MenuLink("よくある質問・お問い合わせ", "/help"),
 )
 
 

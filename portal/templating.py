@@ -91,6 +91,7 @@ def register(app: Flask) -> None:
             "portal_env": app.config["PORTAL_ENV"],
             "acting_banner": g.get("acting_banner"),
             "nav_tabs": navigation.tabs_for(app),
+            "nav_menu": navigation.MEMBER_MENU,
             "nav_section": navigation.section_of(request.path),
             "nav_is_current": navigation.is_current,
             **_staff_menu(app, current_user if kind == "staff" else None),

@@ -40,8 +40,12 @@ def start_gunicorn(database_url: str, workers: int = 2, extra_env: dict | None =
            "PORTAL_SECRET_KEY": "bench-secret", "PYTHONPATH": str(ROOT), **(extra_env or {})}
     (ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
     log = open(ROOT / "tests" / "artifacts" / f"gunicorn-{port}.log", "wb")
+    # gunicorn.conf.py (read from the working directory) applies, except that workers are
+    # not replaced every max_requests: at hundreds of requests a second that would restart
+    # a worker every few seconds and charge its start-up to whichever path is measured.
     process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b",
-                                f"127.0.0.1:{port}", "--access-logfile", "-", "wsgi:app"],
+                                f"127.0.0.1:{port}", "--max-requests", "0", "--access-logfile", "-",
+                                "wsgi:app"],
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     # Workers import the whole app before they answer: a minute or more when other work loads the machine.
