@@ -8,12 +8,12 @@ closed at teardown. Services only flush; the caller commits once with
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, create_engine, event, literal
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -200,6 +200,15 @@ class Database:
             pass  # close() below rolls back whatever is left
         finally:
             session.close()
+
+
+def in_constants(column: Any, values: Collection[Any]) -> ColumnElement[bool]:
+    """`column IN (…)` for a fixed list of the code's own constants, one bound
+    parameter per value. A plain `in_()` binds one "expanding" parameter that
+    SQLAlchemy renders into the SQL anew on every execution; with this the SQL
+    is built once, so a hot page's statement comes from the compiled cache and
+    psycopg's prepared statement as it is."""
+    return column.in_([literal(value) for value in values])
 
 
 def sql_in(values: tuple[str, ...]) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import String, and_, bindparam, case, cast, func, literal_column
 from sqlalchemy.orm import Session, contains_eager, joinedload, raiseload, selectinload
 
 from portal.contracts.catalogue import AGE_MAX
+from portal.db import in_constants
 from portal.contracts.models import (CONTRACT_STATUS_LABELS, COVERAGE_KINDS, COVERAGE_LABELS, Contract, Coverage,
                                      PremiumPayment, Product)
 from portal.jp.dates import add_months, age_on, format_date_jp
@@ -257,7 +258,7 @@ def _household_statement(kinds: tuple[str, ...] | None):
                    + cast(Coverage.age_from, String) + ":" + cast(Coverage.age_to, String))
         rows_of_contract = select(func.aggregate_strings(one_row, ";")).where(Coverage.contract_id == Contract.id)
         if kinds is not None:
-            rows_of_contract = rows_of_contract.where(Coverage.kind.in_(kinds))
+            rows_of_contract = rows_of_contract.where(in_constants(Coverage.kind, kinds))
         cover = rows_of_contract.scalar_subquery()
     return (
         select(InsuredPerson, Contract, cover.label("cover"))

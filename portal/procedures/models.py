@@ -8,7 +8,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
-from portal.db import Base, UTCDateTime, sql_in
+from portal.db import Base, UTCDateTime, in_constants, sql_in
 from portal.procedures.wording import STATUS_LABELS, status_label
 
 PROCEDURE_KINDS = (
@@ -105,8 +105,10 @@ class ProcedureRequest(Base):
     @is_open.inplace.expression
     @classmethod
     def _is_open_expression(cls) -> ColumnElement[bool]:
-        return and_(cls.status.in_(OPEN_STATUSES),
-                    *(not_(and_(cls.kind == kind, cls.status.in_(final))) for kind, final in FINAL_FOR_KIND.items()))
+        # Constant lists (in_constants): My Page and the queues run this on every request.
+        return and_(in_constants(cls.status, OPEN_STATUSES),
+                    *(not_(and_(cls.kind == kind, in_constants(cls.status, final)))
+                      for kind, final in FINAL_FOR_KIND.items()))
 
 
 class ProcedureEvent(Base):

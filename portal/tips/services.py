@@ -12,13 +12,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from portal import audit
 from portal.clock import today, utcnow
 from portal.contracts.models import Contract, Product
+from portal.db import in_constants
 from portal.jp.dates import age_on
 from portal.members.models import InsuredPerson, Member
 from portal.tips.errors import TipError
@@ -350,7 +351,7 @@ def _household_conditions(member: Member, on: date):
     has_fire_cover = select(Contract.id).join(Product, Contract.product_id == Product.id).where(
         Contract.member_id == member.id, Product.kind == "sumairu", Contract.start_date <= on,
         or_(Contract.end_date > on,
-            and_(Contract.end_date.is_(None), Contract.status.not_in(("lapsed", "ended"))))).exists()
+            and_(Contract.end_date.is_(None), not_(in_constants(Contract.status, ("lapsed", "ended")))))).exists()
     return has_child, has_fire_cover
 
 
@@ -389,7 +390,7 @@ def _latest_for_member_statement(senior: bool, links: bool = False):
     has_fire_cover = select(Contract.id).join(Product, Contract.product_id == Product.id).where(
         Contract.member_id == member_id, Product.kind == "sumairu", Contract.start_date <= on,
         or_(Contract.end_date > on,
-            and_(Contract.end_date.is_(None), Contract.status.not_in(("lapsed", "ended"))))).exists()
+            and_(Contract.end_date.is_(None), not_(in_constants(Contract.status, ("lapsed", "ended")))))).exists()
     audience = [Tip.audience == "everyone", and_(Tip.audience == "children", has_child),
                 and_(Tip.audience == "sumairu", has_fire_cover)]
     if senior:

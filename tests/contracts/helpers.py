@@ -38,6 +38,9 @@ def is_sign_in_bookkeeping(statement: str) -> bool:
 class QueryLog:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        # Statements with a list parameter that SQLAlchemy renders into the SQL on every
+        # execution ("expanding", a plain in_()): their text is built anew each time.
+        self.expanding: list[str] = []
 
     @property
     def all(self) -> list[str]:
@@ -54,6 +57,9 @@ def count_queries():
 
     def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
         log.statements.append(statement)
+        compiled = getattr(context, "compiled", None)
+        if compiled is not None and "POSTCOMPILE" in compiled.string:
+            log.expanding.append(statement)
 
     event.listen(Engine, "before_cursor_execute", before_cursor_execute)  # every app's engine
     try:

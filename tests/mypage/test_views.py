@@ -163,6 +163,20 @@ def test_mypage_query_budget_with_every_feature_installed(client, db_session, de
     assert len(log.page) == 2, f"/mypage makes {len(log.page)} queries besides sign-in: {log.page}"
 
 
+@pytest.mark.parametrize("path", ["/mypage", "/coverage", "/contracts"])
+def test_the_busiest_pages_run_statements_built_once(client, db_session, demo, path):
+    """No statement of these pages has a list rendered into its SQL per execution
+    (portal.db.in_constants): each comes from the compiled cache as it is, and on
+    PostgreSQL from the connection's prepared statements. (/requests loads each
+    procedure's history by the list of its ids, which varies with the member.)"""
+    with tokyo(2026, 11, 2):
+        sign_in(client, db_session, demo["taro"])
+        client.get(path)
+        with count_queries() as log:
+            assert client.get(path).status_code == 200
+    assert log.all and not log.expanding, log.expanding
+
+
 def test_panels_read_together_show_what_each_owner_reads_alone(db_session, demo, make_staff):
     """The one statement for the panels keeps each owner's order and limit: more
     procedures in progress, tips and support visits than the page shows."""
