@@ -16,6 +16,7 @@ PremiumPayment.deductible_yen (the earthquake part for 住まいる共済).
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -40,6 +41,8 @@ from portal.members.models import Member
 from portal.procedures import services as procedures
 from portal.procedures.models import ProcedureRequest
 from portal.service_errors import ServiceError
+
+log = logging.getLogger(__name__)
 
 CO_OP_NAME = "みらい共済生活協同組合"
 SYSTEM_LABELS = {"new": "新制度", "old": "旧制度"}
@@ -334,6 +337,22 @@ def issue_pdf(session: Session, member: Member, day: date, store: Any, *, idempo
     session.flush()
     _audit_issue(session, issue)
     return issue
+
+
+def ensure_stored(member: Member, issue: CertificateIssue, store: Any) -> None:
+    """The issue's PDF is in storage: made again from its record when the file is
+    missing (storage lost, or restored from an older backup than the database).
+    The record is what was certified: the same lines, date and verification
+    number; the name and address are the member's as they are now."""
+    from portal.certificates.pdf import render_certificate
+
+    if store.exists(issue.storage_key):
+        return
+    log.warning("certificate issue %s: stored PDF missing, made again from its record", issue.id)
+    lines = [CertificateLine(**line) for line in json.loads(issue.lines_json)]
+    pdf = render_certificate(co_op_name=CO_OP_NAME, member=member, year=issue.year, lines=lines,
+                             issued_on=issue.issued_on, verification_no=issue.verification_no)
+    store.save(issue.storage_key, pdf, "application/pdf")
 
 
 def _audit_issue(session: Session, issue: CertificateIssue) -> None:

@@ -103,6 +103,7 @@ def download(issue_id: int):
     filename = f"kakekin_shomeisho_{issue.year}_{issue.verification_no}.pdf"
     store = storage()
     try:
+        services.ensure_stored(member, issue, store)
         url = store.url_for(issue.storage_key, expires=300)
         if url is not None:
             return redirect(url)

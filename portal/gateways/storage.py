@@ -52,6 +52,8 @@ class Storage(Protocol):
 
     def open(self, key: str) -> bytes: ...
 
+    def exists(self, key: str) -> bool: ...
+
     def list(self, prefix: str) -> Iterator[StoredFile]: ...
 
     def delete(self, key: str) -> None: ...
@@ -95,6 +97,9 @@ class LocalStorage:
             return path.read_bytes()
         except OSError as error:
             raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[StoredFile]:
         """Every file whose key starts with the folder `prefix` (half-written files excluded)."""
@@ -164,6 +169,20 @@ class S3Storage:
             response = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
             return response["Body"].read()
         except (BotoCoreError, ClientError) as error:
+            raise GatewayError(READ_FAILED, detail=str(error)) from error
+
+    def exists(self, key: str) -> bool:
+        """False only when S3 says there is no such object; any other failure is a GatewayError."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise GatewayError(READ_FAILED, detail=str(error)) from error
+        except BotoCoreError as error:
             raise GatewayError(READ_FAILED, detail=str(error)) from error
 
     def list(self, prefix: str) -> Iterator[StoredFile]:

@@ -225,3 +225,27 @@ def demo_member_id(db_session) -> int:
     from portal.members.models import Member
 
     return db_session.scalar(select(Member.id).where(Member.member_no == "1000000001"))
+
+
+def test_a_pdf_missing_from_storage_is_made_again_from_its_record(demo_client, app, db_session):
+    """Storage lost or restored from an older backup: the member still gets the
+    certificate that was issued (same verification number and figures), and it is
+    stored again."""
+    from portal.gateways.storage import storage
+    with time_machine.travel(NOV_10, tick=False):
+        token = _form_token(demo_client.get("/certificates").text, "pdf")
+        location = demo_client.post("/certificates/pdf", data={"pdf-form_token": token}).headers["Location"]
+        first = demo_client.get(location).data
+    issue = db_session.scalar(select(CertificateIssue))
+    with app.app_context():
+        store = storage()
+        path = store.root / issue.storage_key
+    path.unlink()
+    with time_machine.travel(datetime(2026, 11, 10, 10, 5, tzinfo=TOKYO), tick=False):
+        again = demo_client.get(location)
+    assert again.status_code == 200 and again.mimetype == "application/pdf"
+    text = pypdf.PdfReader(io.BytesIO(again.data)).pages[0].extract_text()
+    assert text == pypdf.PdfReader(io.BytesIO(first)).pages[0].extract_text()
+    assert issue.verification_no in text and "2026年11月10日" in text
+    assert path.read_bytes() == again.data
+    assert db_session.scalar(select(func.count()).select_from(CertificateIssue)) == 1

@@ -39,6 +39,7 @@ def test_local_round_trip_stays_inside_its_directory(tmp_path):
     assert (root / "certificates/1/2026/C26-AAAA-BBBB.pdf").read_bytes() == b"%PDF-1.4 demo"
     assert store.open("certificates/1/2026/C26-AAAA-BBBB.pdf") == b"%PDF-1.4 demo"
     assert store.url_for("certificates/1/2026/C26-AAAA-BBBB.pdf") is None  # served through the app
+    assert store.exists("certificates/1/2026/C26-AAAA-BBBB.pdf") and not store.exists("certificates/1/none.pdf")
     store.save("certificates/1/2026/C26-AAAA-BBBB.pdf", b"second", "application/pdf")
     assert store.open("certificates/1/2026/C26-AAAA-BBBB.pdf") == b"second"
     assert not list(root.rglob("*.part"))
@@ -122,6 +123,8 @@ def test_s3_round_trip_and_presigned_url(s3_store):
     assert s3_store.open("certificates/7/2026/C26-TEST-0001.pdf") == b"%PDF-1.4 s3"
     head = s3_store.client.head_object(Bucket="mypage-files", Key="certificates/7/2026/C26-TEST-0001.pdf")
     assert head["ContentType"] == "application/pdf"
+    assert s3_store.exists("certificates/7/2026/C26-TEST-0001.pdf")
+    assert not s3_store.exists("certificates/7/2026/C26-TEST-0002.pdf")
     url = s3_store.url_for("certificates/7/2026/C26-TEST-0001.pdf", expires=60)
     assert url.startswith(s3_store.client.meta.endpoint_url) and "X-Amz-Expires=60" in url
     with urllib.request.urlopen(url, timeout=5) as response:
