@@ -50,6 +50,13 @@ def test_static_files_have_fingerprinted_names_and_a_year_of_cache(client):
     assert plain.status_code == 200 and "immutable" not in plain.headers["Cache-Control"]
 
 
+def test_static_url_and_url_for_give_the_same_fingerprinted_name(app):
+    from flask import render_template_string, url_for
+    with app.test_request_context("/"):
+        for filename in ("css/portal.css", "js/portal.js", "img/icon.svg", "no/such/file.css"):
+            assert render_template_string("{{ static_url(f) }}", f=filename) == url_for("static", filename=filename)
+
+
 def test_static_cache_survives_sign_in(member_client):
     html = member_client.get("/mypage").text
     href = re.search(r'src="(/static/[0-9a-f]{10}/js/portal\.js)"', html).group(1)
