@@ -19,9 +19,9 @@ from sqlalchemy import String, and_, bindparam, case, cast, func, literal_column
 from sqlalchemy.orm import Session, contains_eager, joinedload, raiseload, selectinload
 
 from portal.contracts.catalogue import AGE_MAX
-from portal.db import in_constants
 from portal.contracts.models import (CONTRACT_STATUS_LABELS, COVERAGE_KINDS, COVERAGE_LABELS, Contract, Coverage,
                                      PremiumPayment, Product)
+from portal.db import in_constants
 from portal.jp.dates import add_months, age_on, format_date_jp
 from portal.members.models import InsuredPerson, Member
 

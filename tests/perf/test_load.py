@@ -36,7 +36,9 @@ def _route(rows: list[dict[str, str]], name: str) -> dict[str, str]:
 def test_load_mypage_contracts_coverage_voices(tmp_path):
     url = seeded_database("portal_bench", MEMBERS)
     # The load is about browsing, not the new-device code step (tests/auth covers that).
-    process, base = start_gunicorn(url, workers=2, extra_env={"PORTAL_TRUST_NEW_DEVICES": "1"})
+    # One proxy in front, as in production: each simulated member comes from its own address.
+    process, base = start_gunicorn(url, workers=2, extra_env={"PORTAL_TRUST_NEW_DEVICES": "1",
+                                                              "PORTAL_PROXY_COUNT": "1"})
     try:
         rows = run_locust(base, tmp_path / "load")
         # Capacity of /mypage against the bare page: each alone, the server saturated.

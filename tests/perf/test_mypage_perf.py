@@ -4,7 +4,10 @@ Prints, it does not time-fail:
   * median latency of /mypage for the demo member with SMALL members seeded, then
     with LARGE members (portal.seed.seed_bulk), and the ratio (target ≤ 1.3);
   * throughput of /mypage and of a bare page of the same app that renders
-    base.html after one primary-key lookup, and the ratio (target ≥ 50%).
+    base.html after one primary-key lookup, and the ratio: for information only.
+    Without a server every request's fixed cost is smaller, so the share is lower
+    than a server's; the capacity targets are measured under gunicorn
+    (test_load.py against the bare page, test_throughput.py against /healthz).
 
 Requests go through Flask's test client in this one process (no gunicorn, no
 network): it measures the application and the database, not the server;
@@ -132,4 +135,5 @@ def test_mypage_latency_and_throughput(bench_app):
     mypage_rps = _throughput(client, "/mypage", SECONDS)
     bare_rps = _throughput(client, "/bench/bare", SECONDS)
     print(f"  throughput /mypage: {mypage_rps:.0f} req/s; bare page (PK lookup + base.html): {bare_rps:.0f} req/s")
-    print(f"  throughput ratio /mypage / bare: {mypage_rps / bare_rps:.0%} (target ≥ 50%)")
+    print(f"  throughput ratio /mypage / bare: {mypage_rps / bare_rps:.0%} (in one process, no server: "
+          "the capacity targets are test_load.py's and test_throughput.py's)")
