@@ -38,7 +38,7 @@ def init_app(app: Flask) -> None:
         """The fingerprinted URL of a static file, without building it through the URL
         map (every page links five of them)."""
         found = digest(filename)
-        return f"{request.script_root}/static/{found}/{filename}" if found else f"{request.script_root}/static/{filename}"
+        return f"{request.script_root}/static/{found + '/' if found else ''}{filename}"
 
     app.add_template_global(static_url)
 
