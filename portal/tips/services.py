@@ -11,6 +11,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -340,19 +341,24 @@ def related_tips(session: Session, tip: Tip, limit: int = 3) -> list[Tip]:
                                 .order_by(Tip.published_at.desc(), Tip.id.desc()).limit(limit)))
 
 
-def _household_conditions(member: Member, on: date):
-    """SQL conditions: a child under 18 in the household; 住まいる共済 (fire cover) in force."""
-    # Under 18 on `on` ⇔ born after the same day 18 years earlier (a 29 Feb `on` maps to 28 Feb,
-    # which keeps age_on's rule that 29 Feb birthdays count from 1 March in common years).
+def _household_conditions(member_id: Any, on: Any, child_born_after: Any):
+    """SQL conditions: a child under 18 in the household; 住まいる共済 (fire cover) in force.
+    Each argument is a value or a bound parameter (the cached My Page statement)."""
     has_child = select(InsuredPerson.id).where(
-        InsuredPerson.member_id == member.id, InsuredPerson.relation == "child",
-        InsuredPerson.birth_date > _years_before(on, CHILD_AGE_LIMIT)).exists()
+        InsuredPerson.member_id == member_id, InsuredPerson.relation == "child",
+        InsuredPerson.birth_date > child_born_after).exists()
     # The SQL form of Contract.is_in_force_on.
     has_fire_cover = select(Contract.id).join(Product, Contract.product_id == Product.id).where(
-        Contract.member_id == member.id, Product.kind == "sumairu", Contract.start_date <= on,
+        Contract.member_id == member_id, Product.kind == "sumairu", Contract.start_date <= on,
         or_(Contract.end_date > on,
             and_(Contract.end_date.is_(None), not_(in_constants(Contract.status, ("lapsed", "ended")))))).exists()
     return has_child, has_fire_cover
+
+
+def _child_born_after(on: date) -> date:
+    """Under 18 on `on` ⇔ born after the same day 18 years earlier (a 29 Feb `on` maps to
+    28 Feb, which keeps age_on's rule that 29 Feb birthdays count from 1 March in common years)."""
+    return _years_before(on, CHILD_AGE_LIMIT)
 
 
 def audiences_for(session: Session, member: Member, on: date | None = None) -> set[str]:
@@ -360,7 +366,7 @@ def audiences_for(session: Session, member: Member, on: date | None = None) -> s
     aged 60 or over, holding 住まいる共済 (fire cover) in force."""
     on = on or today()
     audiences = {"everyone"}
-    child, fire = session.execute(select(*_household_conditions(member, on))).one()
+    child, fire = session.execute(select(*_household_conditions(member.id, on, _child_born_after(on)))).one()
     if child:
         audiences.add("children")
     if age_on(member.birth_date, on) >= SENIOR_AGE:
@@ -383,14 +389,8 @@ def _latest_for_member_statement(senior: bool, links: bool = False):
     or without the senior tips) and per result (Tip objects, or link rows for My Page):
     the member, the day and the limit are bound parameters (member_id, on,
     child_born_after, tips_limit)."""
-    member_id, child_born_after, on = bindparam("member_id"), bindparam("child_born_after"), bindparam("on")
-    has_child = select(InsuredPerson.id).where(
-        InsuredPerson.member_id == member_id, InsuredPerson.relation == "child",
-        InsuredPerson.birth_date > child_born_after).exists()
-    has_fire_cover = select(Contract.id).join(Product, Contract.product_id == Product.id).where(
-        Contract.member_id == member_id, Product.kind == "sumairu", Contract.start_date <= on,
-        or_(Contract.end_date > on,
-            and_(Contract.end_date.is_(None), not_(in_constants(Contract.status, ("lapsed", "ended")))))).exists()
+    has_child, has_fire_cover = _household_conditions(bindparam("member_id"), bindparam("on"),
+                                                      bindparam("child_born_after"))
     audience = [Tip.audience == "everyone", and_(Tip.audience == "children", has_child),
                 and_(Tip.audience == "sumairu", has_fire_cover)]
     if senior:
@@ -406,7 +406,7 @@ def _latest_for_member_statement(senior: bool, links: bool = False):
 def _latest_parameters(member: Member, limit: int) -> dict[str, object]:
     on = today()
     return {"member_id": member.id, "on": on, "tips_limit": limit,
-            "child_born_after": _years_before(on, CHILD_AGE_LIMIT)}
+            "child_born_after": _child_born_after(on)}
 
 
 def latest_for_member(session: Session, member: Member, limit: int = 3) -> list[Tip]:
